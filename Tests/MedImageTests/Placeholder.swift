@@ -1,0 +1,6 @@
+import XCTest
+@testable import MedImage
+
+final class MedImageSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

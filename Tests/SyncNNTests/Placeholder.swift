@@ -1,0 +1,6 @@
+import XCTest
+@testable import SyncNN
+
+final class SyncNNSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import SyncSAM
+
+final class SyncSAMSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

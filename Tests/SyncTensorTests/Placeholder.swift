@@ -1,0 +1,6 @@
+import XCTest
+@testable import SyncTensor
+
+final class SyncTensorSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

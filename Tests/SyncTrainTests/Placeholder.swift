@@ -1,0 +1,6 @@
+import XCTest
+@testable import SyncTrain
+
+final class SyncTrainSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}
