@@ -1,0 +1,46 @@
+import Foundation
+
+/// Softmax over the last dimension (max-subtracted), backward `y * (g - sum(g * y))`.
+extension Tensor {
+    public func softmax() -> Tensor {
+        let c = shape[rank - 1], rows = count / max(c, 1)
+        let out = Tensor(zeros: shape, zeroed: false)
+        SoftmaxKernel.rows(data, out.data, rows: rows, c: c)
+        return out.recording("softmax", [self]) { g in
+            let gi = Tensor(zeros: out.shape, zeroed: false)
+            let y = out.data, gp = g.data, d = gi.data
+            Parallel.forRange(rows, costPerItem: c * 2) { r in
+                for row in r {
+                    let yy = y + row * c, gg = gp + row * c, dd = d + row * c
+                    var dot: Float = 0
+                    for j in 0..<c { dot += yy[j] * gg[j] }
+                    for j in 0..<c { dd[j] = yy[j] * (gg[j] - dot) }
+                }
+            }
+            return [gi]
+        }
+    }
+
+    /// Softmax computed in place over the last dimension (inference helper for attention scores; no tape).
+    public func softmaxInPlace() {
+        let c = shape[rank - 1]
+        SoftmaxKernel.rows(data, data, rows: count / max(c, 1), c: c)
+    }
+}
+
+public enum SoftmaxKernel {
+    /// Row-wise softmax from `x` to `y` (may alias).
+    public static func rows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int) {
+        Parallel.forRange(rows, costPerItem: c * 4) { r in
+            for row in r {
+                let xx = x + row * c, yy = y + row * c
+                var m = -Float.infinity
+                for j in 0..<c where xx[j] > m { m = xx[j] }
+                var s: Float = 0
+                for j in 0..<c { let e = expf(xx[j] - m); yy[j] = e; s += e }
+                let inv = 1 / s
+                for j in 0..<c { yy[j] *= inv }
+            }
+        }
+    }
+}
