@@ -47,6 +47,7 @@ final class ConversionTests: XCTestCase {
         }
         XCTAssertEqual(try view(0, [3, 2], [1, 3]).floats().count, 6)
         XCTAssertEqual(try view(5, [0, 9], [9, 1]).elementCount, 0)
+        XCTAssertEqual(try view(Int.max / 2, [0], [1]).contiguousBytes(), [])
         XCTAssertThrowsError(try view(1, [3, 2], [2, 1]))
         XCTAssertThrowsError(try view(0, [2, 3], [3]))
         XCTAssertThrowsError(try view(0, [-1], [1]))
