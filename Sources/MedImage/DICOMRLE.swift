@@ -15,6 +15,11 @@ enum DICOMRLE {
             throw MedImageError(file: name, kind: .corrupt,
                                 "RLE frame has \(nSegments) segments, expected \(expectedSegments)")
         }
+        // A PackBits byte pair expands to at most 128 bytes: reject sizes the data cannot hold before allocating.
+        guard pixels <= 64 * frame.count else {
+            throw MedImageError(file: name, kind: .truncated,
+                                "RLE frame of \(frame.count) bytes cannot hold \(rows)x\(columns) pixels")
+        }
         let offsets = (0..<expectedSegments).map { Int(r.u32(4 + 4 * $0)!) }
         var out = [UInt8](repeating: 0, count: pixels * expectedSegments)
         for s in 0..<expectedSegments {
