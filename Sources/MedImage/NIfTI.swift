@@ -29,11 +29,10 @@ public enum NIfTI {
             }
             let ndim = header.dim[0]
             let sizes = (1...7).map { $0 <= ndim ? header.dim[$0] : 1 }
-            guard let total = checkedProduct(sizes), let byteCount = Optional(total * type.size),
-                  total < (1 << 40) / type.size
-            else {
+            guard let total = checkedProduct(sizes), total < (1 << 40) / type.size else {
                 throw MedImageError(file: name, kind: .corrupt, "invalid NIfTI dimensions \(Array(header.dim[1...ndim]))")
             }
+            let byteCount = total * type.size
             let offset = header.voxOffset
             guard offset >= 0, offset <= raw.count, raw.count - offset >= byteCount else {
                 let found = max(0, raw.count - offset)
