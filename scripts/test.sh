@@ -10,4 +10,4 @@ flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --build-tests
 bin="$(swift build "${flags[@]}" --show-bin-path)/syncsam"
 bash scripts/fetch-litemedsam.sh "$bin" || echo "test: LiteMedSAM weights unavailable; real-weight tests will be skipped"
-swift test "${flags[@]}" --skip-build
+swift test "${flags[@]}" --skip-build --disable-swift-testing
