@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SyncIO
 import SyncNN
 import SyncTensor
 
@@ -32,43 +33,17 @@ enum Shared {
     }
 }
 
-/// Minimal safetensors reader for the tests only (F32 / I64 / F64), until SyncIO's reader is merged.
-struct TestSafetensors: TensorSource {
-    struct Entry { var dtype: String; var shape: [Int]; var start: Int; var end: Int }
-    let entries: [String: Entry]
-    let names: [String]
-    let bytes: Data
-    let dataStart: Int
+/// A fixture safetensors file read with SyncIO, seen as a `TensorSource`.
+struct FixtureTensors: TensorSource {
+    let map: TensorMap
 
-    init(_ url: URL) throws {
-        bytes = try Data(contentsOf: url)
-        let n = bytes.prefix(8).enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
-        let header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + n))) as! [String: Any]
-        var e: [String: Entry] = [:]
-        for (k, v) in header where k != "__metadata__" {
-            let d = v as! [String: Any]
-            let off = d["data_offsets"] as! [Int]
-            e[k] = Entry(dtype: d["dtype"] as! String, shape: d["shape"] as! [Int], start: off[0], end: off[1])
-        }
-        entries = e
-        names = e.keys.sorted { e[$0]!.start < e[$1]!.start }
-        dataStart = 8 + n
-    }
+    init(_ url: URL) throws { map = try Safetensors.read(path: url.path).tensors }
 
-    var tensorNames: [String] { names }
-    func shape(of name: String) -> [Int]? { entries[name]?.shape }
-
+    var tensorNames: [String] { map.names }
+    func shape(of name: String) -> [Int]? { map[name]?.shape }
     func floatValues(of name: String) throws -> [Float] {
-        guard let e = entries[name] else { throw WeightLoadError.missingKeys([name]) }
-        let raw = bytes.subdata(in: (dataStart + e.start)..<(dataStart + e.end))
-        return raw.withUnsafeBytes { buf -> [Float] in
-            switch e.dtype {
-            case "F32": return Array(buf.bindMemory(to: Float.self))
-            case "F64": return buf.bindMemory(to: Double.self).map { Float($0) }
-            case "I64": return buf.bindMemory(to: Int64.self).map { Float($0) }
-            default: fatalError("test reader: dtype \(e.dtype) of \(name)")
-            }
-        }
+        guard let t = map[name] else { throw WeightLoadError.missingKeys([name]) }
+        return t.floats()
     }
 
     func tensor(_ name: String) throws -> Tensor {

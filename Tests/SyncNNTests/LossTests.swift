@@ -7,7 +7,7 @@ final class LossTests: XCTestCase {
     /// `train.loss` of every fixture set from `train.low_res_logits` and `train.targets` (relative 1e-5).
     func testMatchesFixtureTrainLoss() throws {
         for set in try Shared.syncSAMSets() {
-            let io = try TestSafetensors(set.appendingPathComponent("syncsam.io.safetensors"))
+            let io = try FixtureTensors(set.appendingPathComponent("syncsam.io.safetensors"))
             for tag in ["train", "step2"] where io.shape(of: "\(tag).loss") != nil {
                 let logits = try io.tensor("\(tag).low_res_logits")
                 let targets = try io.tensor("train.targets")

@@ -12,8 +12,8 @@ final class OptimizerTests: XCTestCase {
     /// One Adam / AdamW step from the fixture's initial weights and `grad.*` reproduces `adam.*` / `adamw.*` (1e-5).
     func testOneStepMatchesFixtures() throws {
         for set in try Shared.syncSAMSets() {
-            let weights = try TestSafetensors(set.appendingPathComponent("syncsam.weights.safetensors"))
-            let io = try TestSafetensors(set.appendingPathComponent("syncsam.io.safetensors"))
+            let weights = try FixtureTensors(set.appendingPathComponent("syncsam.weights.safetensors"))
+            let io = try FixtureTensors(set.appendingPathComponent("syncsam.io.safetensors"))
             let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: set.appendingPathComponent("syncsam.json")))
             let gradNames = io.tensorNames.filter { $0.hasPrefix("grad.") }.map { String($0.dropFirst(5)) }
             XCTAssertFalse(gradNames.isEmpty)
