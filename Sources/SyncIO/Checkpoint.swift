@@ -28,7 +28,11 @@ public struct Checkpoint: Sendable {
 
     /// Loads `path`, detecting the format from its first bytes (not from its extension).
     public static func load(path: String) throws -> Checkpoint {
-        let buffer = try ByteBuffer.map(path: path)
+        try load(ByteBuffer.map(path: path), path: path)
+    }
+
+    /// Loads a checkpoint held in `buffer`; `path` names it in errors.
+    static func load(_ buffer: ByteBuffer, path: String) throws -> Checkpoint {
         switch try detectFormat(buffer, path: path) {
         case .pthZip:
             let value = try TorchReaders.readZip(buffer, path: path)

@@ -155,12 +155,13 @@ struct StorageBytes {
 struct PickleFreezer {
     let path: String
     let resolve: (StorageRef) throws -> StorageBytes
-    var budget = 5_000_000
+    static let maximumValues = 2_000_000
     static let maximumDepth = 200
+    var budget = PickleFreezer.maximumValues
 
     mutating func freeze(_ node: Node, depth: Int = 0, name: String = "") throws -> PickleValue {
         budget -= 1
-        if budget < 0 { throw CheckpointError.badPickle(path: path, offset: 0, reason: "structure has more than 5,000,000 values") }
+        if budget < 0 { throw CheckpointError.badPickle(path: path, offset: 0, reason: "structure has more than \(PickleFreezer.maximumValues) values") }
         if depth > PickleFreezer.maximumDepth {
             throw CheckpointError.badPickle(path: path, offset: 0, reason: "structure nested deeper than \(PickleFreezer.maximumDepth) levels")
         }

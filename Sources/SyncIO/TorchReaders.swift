@@ -27,6 +27,12 @@ enum TorchReaders {
         return (try freezer.freeze(root), end)
     }
 
+    /// Decodes one self-contained pickle (no persistent ids) held in `bytes`.
+    static func decodePickle(_ bytes: [UInt8], path: String = "<memory>") throws -> PickleValue {
+        let buffer = ByteBuffer.copying(bytes)
+        return try unpickle(buffer, start: 0, end: buffer.count, path: path).0
+    }
+
     /// Reads the zip format: `<archive>/data.pkl` and storages `<archive>/data/<key>` (stored entries are used
     /// in place in the mapping).
     static func readZip(_ buffer: ByteBuffer, path: String) throws -> PickleValue {
