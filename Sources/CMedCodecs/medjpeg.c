@@ -75,7 +75,7 @@ int medjpeg_decode(const uint8_t *data, size_t length, int colour, medjpeg_image
         return 1;
     }
     size_t rowbytes = (size_t)width * channels;
-    if (width == 0 || height == 0 || (size_t)height > ((size_t)1 << 40) / rowbytes) {
+    if (width == 0 || height == 0 || (size_t)height > ((size_t)1 << 32) / rowbytes) {
         if (err != NULL && err_capacity > 0) snprintf(err, err_capacity, "invalid JPEG dimensions");
         jpeg_destroy_decompress(&cinfo);
         return 1;

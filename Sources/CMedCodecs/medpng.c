@@ -99,7 +99,7 @@ int medpng_decode(const uint8_t *data, size_t length, medpng_image *out, char *e
     png_size_t rowbytes = png_get_rowbytes(png, info);
     int channels = png_get_channels(png, info);
     int outdepth = png_get_bit_depth(png, info);
-    if (width == 0 || height == 0 || rowbytes == 0 || (size_t)height > ((size_t)1 << 40) / rowbytes) {
+    if (width == 0 || height == 0 || rowbytes == 0 || (size_t)height > ((size_t)1 << 32) / rowbytes) {
         png_error(png, "invalid image dimensions");
     }
     pixels = (uint8_t *)malloc(rowbytes * height);

@@ -52,3 +52,15 @@ struct ByteReader {
         return String(decoding: chars, as: UTF8.self)
     }
 }
+
+/// `Data.withUnsafeBytes` with a typed-throwing body.
+func withBytes<T>(_ data: Data, _ body: (UnsafeRawBufferPointer) throws(MedImageError) -> T) throws(MedImageError) -> T {
+    let result: Result<T, MedImageError> = data.withUnsafeBytes { raw in
+        do throws(MedImageError) {
+            return .success(try body(raw))
+        } catch {
+            return .failure(error)
+        }
+    }
+    return try result.get()
+}

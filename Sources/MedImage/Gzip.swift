@@ -67,6 +67,45 @@ enum Gzip {
         return output
     }
 
+    /// Inflates a raw deflate stream (no zlib/gzip wrapper), as used by Deflated Explicit VR Little Endian DICOM.
+    static func inflateRaw(_ data: Data, file: String) throws(MedImageError) -> Data {
+        var output = Data()
+        var failure: MedImageError?
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            guard let base = raw.bindMemory(to: UInt8.self).baseAddress, raw.count > 0 else { return }
+            var stream = z_stream()
+            stream.next_in = UnsafeMutablePointer(mutating: base)
+            stream.avail_in = uInt(min(raw.count, Int(UInt32.max)))
+            guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                failure = MedImageError(file: file, kind: .corrupt, "cannot initialise zlib")
+                return
+            }
+            defer { inflateEnd(&stream) }
+            let chunk = 1 << 18
+            var buffer = [UInt8](repeating: 0, count: chunk)
+            while true {
+                let status: Int32 = buffer.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(chunk)
+                    return CZlib.inflate(&stream, Z_NO_FLUSH)
+                }
+                let produced = chunk - Int(stream.avail_out)
+                if produced > 0 { output.append(buffer, count: produced) }
+                if status == Z_STREAM_END { return }
+                if status == Z_OK { continue }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 {
+                    failure = MedImageError(file: file, kind: .truncated, "deflated dataset ends early")
+                    return
+                }
+                let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                failure = MedImageError(file: file, kind: .corrupt, "corrupt deflated dataset (\(message))")
+                return
+            }
+        }
+        if let failure { throw failure }
+        return output
+    }
+
     /// Compresses `data` into a single gzip member (windowBits 31).
     static func deflateGzip(_ data: Data, level: Int32 = 6, file: String) throws(MedImageError) -> Data {
         var output = Data()

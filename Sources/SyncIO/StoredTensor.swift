@@ -83,8 +83,9 @@ public struct StoredTensor: Sendable {
                 throw fail("view of \(count) elements over a storage of \(storageElements) elements")
             }
         }
+        // An empty view reads nothing: anchor it at the storage start whatever its (unchecked) offset.
         self.init(dtype: dtype, shape: shape, strides: strides, buffer: buffer,
-                  byteOffset: storageStart + elementOffset * dtype.itemSize)
+                  byteOffset: storageStart + (count > 0 ? elementOffset * dtype.itemSize : 0))
     }
 
     /// A tensor of `dtype` holding a copy of `bytes` (row-major, little-endian).

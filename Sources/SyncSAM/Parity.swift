@@ -111,6 +111,15 @@ public final class ParityFixture {
         return Tensor(shape: shape, values: try source.floatValues(of: name))
     }
 
+    /// Forward prompt cases of a `syncsam.io` file: every `<case>.low_res_logits` except the training-step entries.
+    public static func forwardCases(in io: TensorSource) -> [String] {
+        io.tensorNames.compactMap { name -> String? in
+            guard name.hasSuffix(".low_res_logits") else { return nil }
+            let prefix = String(name.dropLast(".low_res_logits".count))
+            return prefix.contains(".") || ParitySuite.trainingPrefixes.contains(prefix) ? nil : prefix
+        }
+    }
+
     /// The prompts `<prefix>.{point_coords, point_labels, boxes, mask_inputs}` present in `source`.
     public func prompts(_ source: TensorSource, prefix: String, file: String) throws -> Prompts {
         func optional(_ key: String) throws -> Tensor? {
@@ -175,11 +184,7 @@ extension ParitySuite {
         let io = try fixture.tensors(ioFile)
         let images = try fixture.tensor(io, "images", file: ioFile)
         restoreEvalBatchNormStatistics(model, images: images)
-        let cases = io.tensorNames.compactMap { name -> String? in
-            guard name.hasSuffix(".low_res_logits") else { return nil }
-            let prefix = String(name.dropLast(".low_res_logits".count))
-            return prefix.contains(".") || trainingPrefixes.contains(prefix) ? nil : prefix
-        }
+        let cases = ParityFixture.forwardCases(in: io)
         var checks: [ParityCheck] = []
         try withNoGrad {
             let trace = ForwardTrace()

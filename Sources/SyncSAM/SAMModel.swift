@@ -11,7 +11,8 @@ public final class SAMModel: PromptableSegmenter {
     public let promptEncoder: PromptEncoder
     public let maskDecoder: MaskDecoder
 
-    /// Builds the model with freshly initialised parameters (load a checkpoint afterwards to use it).
+    /// Builds the model with freshly initialised parameters, all trainable as in PyTorch (FT-SAM: call
+    /// `store.setTrainable(prefixes: ["mask_decoder."])`). Load a checkpoint afterwards to use it.
     public init(config: SyncSAMConfig, seed: UInt64 = 0) {
         self.config = config
         store = ParameterStore(seed: seed)
@@ -19,6 +20,7 @@ public final class SAMModel: PromptableSegmenter {
         imageEncoder = ImageEncoderViT(root["image_encoder"], config: config.vit, imageSize: config.imageSize)
         promptEncoder = PromptEncoder(root["prompt_encoder"], config: config)
         maskDecoder = MaskDecoder(root["mask_decoder"], config: config)
+        store.setTrainable(prefixes: nil)
     }
 
     public var inputSize: Int { config.imageSize }

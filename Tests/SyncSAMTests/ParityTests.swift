@@ -19,3 +19,31 @@ final class ParityTests: XCTestCase {
         }
     }
 }
+
+extension ParityTests {
+    /// With the paper's trainable set requiring gradients, the forward runs on the tape (differentiable attention,
+    /// BatchNorm in eval) and must give the same logits as the inference path; gradients reach the CNN.
+    func testTapedForwardMatchesTheReference() throws {
+        for dir in try fixtureSets() {
+            let fixture = ParityFixture(directory: dir, open: openTensorFile)
+            guard fixture.exists("syncsam.json") else { continue }
+            let model = SyncSAMModel(config: try fixture.config("syncsam.json"))
+            try model.load(from: try fixture.weights("syncsam"))
+            let io = try fixture.tensors("syncsam.io.safetensors")
+            let images = try fixture.tensor(io, "images", file: "io")
+            restoreEvalBatchNormStatistics(model, images: images)
+            let name = try XCTUnwrap(ParityFixture.forwardCases(in: io).first)
+            let prompts = try fixture.prompts(io, prefix: name, file: "io")
+            let out = model.decode(model.embed(images), prompts: prompts).lowResLogits
+            XCTAssertTrue(out.requiresGrad, "the tape should be recorded")
+            let expected = try fixture.tensor(io, "\(name).low_res_logits", file: "io")
+            let check = ParityCheck.output("taped \(name)", actual: out, expected: expected)
+            XCTAssertTrue(check.passed, "\(dir.lastPathComponent): \(check)")
+            // Gradients reach the CNN stem through the frozen ViT blocks; frozen ViT weights get none.
+            out.sum().backward()
+            let stemGrad = try XCTUnwrap(model.store["image_encoder.cnn.conv1.weight"]?.grad)
+            XCTAssertGreaterThan(stemGrad.toArray().map(abs).max()!, 0)
+            XCTAssertNil(model.store["image_encoder.blocks.0.attn.qkv.weight"]?.grad)
+        }
+    }
+}
