@@ -55,7 +55,7 @@ public struct Evaluator {
         for record in records {
             let image = try dataset.loadImage(record)
             let masks = try dataset.loadMasks(record, indices: Array(record.masks.indices))
-            let (input, geometry) = preparation.image(image)
+            let (input, transform) = try preparation.image(image)
             let embedding = withNoGrad { model.embed(input.unsqueezed(0), trace: nil) }
             for (m, original) in zip(record.masks, masks) {
                 let target = preparation.mask(original)
@@ -63,8 +63,7 @@ public struct Evaluator {
                 for mode in modes {
                     var sim = PromptSimulator(seed: Self.maskSeed(seed, m.id, mode))
                     let (logits, prompt) = withNoGrad { predict(embedding, target: target, mode: mode, simulator: &sim) }
-                    let up = withNoGrad { logits.bilinearResized(height: model.inputSize, width: model.inputSize) }
-                    let prediction = preparation.originalMask(fromLogits: up, geometry: geometry)
+                    let prediction = preparation.originalMask(fromLogits: logits, transform: transform)
                     let s = image.spacing ?? spacing
                     scores.append(MaskEvaluation(
                         imageID: record.id, maskID: m.id, mode: mode,

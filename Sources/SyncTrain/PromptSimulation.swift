@@ -1,4 +1,5 @@
 import Foundation
+import MedImage
 import SyncTensor
 
 /// A click: pixel (x, y) = (column, row) in model-input pixels (before SAM's +0.5 shift) and its label
@@ -73,10 +74,10 @@ public struct PromptSimulator: Codable, Sendable, Equatable {
     /// (training) the box is translated by one offset (dx, dy), each uniform in {-m, ..., m-1} with
     /// m = min(5, int(5 * 0.1 * min(w, h))) (0 when m = 0); no clipping, as in SAM-Med2D. Evaluation: no jitter.
     public mutating func box(for mask: BinaryMask, jitter: Bool) -> BoxPrompt? {
-        guard let b = ConnectedComponents(mask).largestBox else { return nil }
+        guard let b = ConnectedComponents.largestComponentBox(mask) else { return nil }
         var dx = 0, dy = 0
         if jitter {
-            let noiseStd = Double(min(b.width, b.height)) * config.boxJitterStd
+            let noiseStd = Double(min(b.x1 - b.x0, b.y1 - b.y0)) * config.boxJitterStd
             let maxNoise = min(config.boxMaxJitter, Int(noiseStd * 5))
             if maxNoise > 0 {
                 dx = rng.int(in: -maxNoise..<maxNoise)
@@ -88,13 +89,13 @@ public struct PromptSimulator: Codable, Sendable, Equatable {
 
     /// One uniformly random foreground pixel (label 1); a random background pixel (label 0) if the mask is empty.
     public mutating func randomPoint(in mask: BinaryMask) -> PointPrompt {
-        let fg = mask.foregroundCount
+        let fg = mask.area
         let wantForeground = fg > 0
-        let pool = wantForeground ? fg : mask.pixels.count - fg
+        let pool = wantForeground ? fg : mask.values.count - fg
         precondition(pool > 0, "random point in a \(mask.width)x\(mask.height) mask")
         var k = rng.int(in: 0..<pool)
         let want: UInt8 = wantForeground ? 1 : 0
-        for (i, v) in mask.pixels.enumerated() where v == want {
+        for (i, v) in mask.values.enumerated() where v == want {
             if k == 0 { return PointPrompt(x: Float(i % mask.width), y: Float(i / mask.width), label: Int(want)) }
             k -= 1
         }
@@ -107,7 +108,7 @@ public struct PromptSimulator: Codable, Sendable, Equatable {
     public mutating func errorClicks(prediction: BinaryMask, target: BinaryMask, count: Int) -> [PointPrompt] {
         precondition(prediction.width == target.width && prediction.height == target.height, "error clicks: sizes differ")
         var errors: [Int] = []
-        for i in 0..<target.pixels.count where prediction.pixels[i] != target.pixels[i] { errors.append(i) }
+        for i in 0..<target.values.count where prediction.values[i] != target.values[i] { errors.append(i) }
         let w = target.width
         return (0..<count).map { _ in
             if errors.isEmpty {
@@ -115,7 +116,7 @@ public struct PromptSimulator: Codable, Sendable, Equatable {
                 return PointPrompt(x: Float(x), y: Float(y), label: -1)
             }
             let i = errors[rng.int(in: 0..<errors.count)]
-            return PointPrompt(x: Float(i % w), y: Float(i / w), label: target.pixels[i] != 0 ? 1 : 0)
+            return PointPrompt(x: Float(i % w), y: Float(i / w), label: target.values[i] != 0 ? 1 : 0)
         }
     }
 

@@ -46,12 +46,9 @@ final class DatasetTests: XCTestCase {
             let e = maskInfo[m.id]!
             XCTAssertEqual(m.className, e["class"] as? String)
             XCTAssertEqual(m.classID, e["class_id"] as? Int)
-            XCTAssertEqual(mask.foregroundCount, e["area_px"] as? Int, m.id)
-            let box = ConnectedComponents(mask).boxes.reduce(into: PixelBox(x0: .max, y0: .max, x1: .min, y1: .min)) { a, b in
-                a = PixelBox(x0: min(a.x0, b.x0), y0: min(a.y0, b.y0), x1: max(a.x1, b.x1), y1: max(a.y1, b.y1))
-            }
-            let bb = e["bbox_xyxy"] as! [Int]   // inclusive maxima in the meta file
-            XCTAssertEqual([box.x0, box.y0, box.x1 - 1, box.y1 - 1], bb, m.id)
+            XCTAssertEqual(mask.area, e["area_px"] as? Int, m.id)
+            let box = try XCTUnwrap(mask.boundingBox)   // inclusive maxima, as the meta file's bbox_xyxy
+            XCTAssertEqual([box.x0, box.y0, box.x1, box.y1], e["bbox_xyxy"] as! [Int], m.id)
         }
     }
 
@@ -110,7 +107,7 @@ final class DatasetTests: XCTestCase {
         let masks = try index.loadMasks(record, indices: Array(record.masks.indices))
         for (m, mask) in zip(record.masks, masks) {
             XCTAssertEqual(mask.width, image.width); XCTAssertEqual(mask.height, image.height)
-            XCTAssertGreaterThanOrEqual(mask.foregroundCount, provenance["min_area_px"] as? Int ?? 1, m.id)
+            XCTAssertGreaterThanOrEqual(mask.area, provenance["min_area_px"] as? Int ?? 1, m.id)
             if case .sparseChannel(_, let k) = m.source { XCTAssertEqual(m.classID, k + 1) }
         }
     }
@@ -120,25 +117,27 @@ final class DatasetTests: XCTestCase {
         let prep = SamplePreparation(imageSize: 4)
         // Grey 2 wide x 1 high: values 10, 250. Padded to 2x2 with zeros, bilinear 2 -> 4 (scale 0.5).
         let img = try Image2D(width: 2, height: 1, channels: 1, pixels: [10, 250])
-        let (t, g) = prep.image(img)
+        let (t, g) = try prep.image(img)
         XCTAssertEqual(t.shape, [3, 4, 4])
-        XCTAssertEqual(g, InputGeometry(originalWidth: 2, originalHeight: 1, paddedSide: 2, modelSide: 4))
+        XCTAssertEqual([g.contentWidth, g.contentHeight, g.originalWidth, g.originalHeight], [4, 2, 2, 1])
+        // Upsampling, so the antialiased filter equals plain bilinear (align_corners=False).
         // Output row 0 samples input row 0 only (src y = max(0.5*0.5-0.5, 0) = 0); columns: 10, 70, 190, 250.
         // Row 1 (src y = 0.25): 0.75 row0 + 0.25 row1(0) -> 7.5, 52.5, 142.5, 187.5.
         let expectedRow0: [Float] = [10, 70, 190, 250], expectedRow1: [Float] = [7.5, 52.5, 142.5, 187.5]
         let v = t.toArray()
+        let mean: [Float] = [123.675, 116.28, 103.53], std: [Float] = [58.395, 57.12, 57.375]   // SPEC 0
         for ch in 0..<3 {
             for x in 0..<4 {
-                XCTAssertEqual(v[ch * 16 + x], (expectedRow0[x] - prep.pixelMean[ch]) / prep.pixelStd[ch], accuracy: 1e-5)
-                XCTAssertEqual(v[ch * 16 + 4 + x], (expectedRow1[x] - prep.pixelMean[ch]) / prep.pixelStd[ch], accuracy: 1e-5)
+                XCTAssertEqual(v[ch * 16 + x], (expectedRow0[x] - mean[ch]) / std[ch], accuracy: 1e-5)
+                XCTAssertEqual(v[ch * 16 + 4 + x], (expectedRow1[x] - mean[ch]) / std[ch], accuracy: 1e-5)
             }
         }
         // Masks: pad then nearest (index floor(dst * 2 / 4)).
-        let m = BinaryMask(width: 2, height: 1, pixels: [0, 1])
-        XCTAssertEqual(prep.mask(m).pixels, [0, 0, 1, 1,  0, 0, 1, 1,  0, 0, 0, 0,  0, 0, 0, 0])
+        let m = try BinaryMask(width: 2, height: 1, values: [0, 1])
+        XCTAssertEqual(prep.mask(m).values, [0, 0, 1, 1,  0, 0, 1, 1,  0, 0, 0, 0,  0, 0, 0, 0])
         // Back to the original frame: logits > 0 exactly where the mask is.
-        let logits = Tensor(shape: [1, 1, 4, 4], values: prep.mask(m).pixels.map { $0 == 1 ? 5 : -5 })
-        XCTAssertEqual(prep.originalMask(fromLogits: logits, geometry: g), m)
+        let logits = Tensor(shape: [1, 1, 4, 4], values: prep.mask(m).values.map { $0 == 1 ? 5 : -5 })
+        XCTAssertEqual(prep.originalMask(fromLogits: logits, transform: g), m)
     }
 
     func testTrainingBatchesAreReproducibleAndPrefetched() throws {
@@ -154,7 +153,7 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(b.targets.shape, [20, 1, 64, 64])
         XCTAssertEqual(b.masks.count, 20)
         XCTAssertTrue(b.masks.allSatisfy { !$0.isEmpty })
-        XCTAssertEqual(b.targets.toArray().reduce(0, +), Float(b.masks.reduce(0) { $0 + $1.foregroundCount }))
+        XCTAssertEqual(b.targets.toArray().reduce(0, +), Float(b.masks.reduce(0) { $0 + $1.area }))
         for (k, id) in b.maskIDs.enumerated() {
             XCTAssertTrue(records.first { $0.id == b.recordIDs[k / 5] }!.masks.contains { $0.id == id })
         }

@@ -5,7 +5,7 @@ import XCTest
 final class MetricsTests: XCTestCase {
     /// Builds a mask from rows of "#" (foreground) and "." (background).
     func mask(_ rows: [String]) -> BinaryMask {
-        BinaryMask(width: rows[0].count, height: rows.count, pixels: rows.joined().map { $0 == "#" ? 1 : 0 })
+        try! BinaryMask(width: rows[0].count, height: rows.count, values: rows.joined().map { $0 == "#" ? 1 : 0 })
     }
 
     /// Three masks with known predictions, every metric computed by hand.
@@ -51,12 +51,12 @@ final class MetricsTests: XCTestCase {
     }
 
     func testEmptyConventions() {
-        let e = BinaryMask(width: 3, height: 3)
+        let e = BinaryMask.empty(width: 3, height: 3)
         XCTAssertEqual(OverlapMetrics.dice(e, e), 1)
         XCTAssertEqual(OverlapMetrics.iou(e, e), 1)
         XCTAssertEqual(SurfaceMetrics.nsd(e, e, tolerance: 1), 1)
         XCTAssertEqual(SurfaceMetrics.hd95(e, e), 0)
-        let full = BinaryMask(width: 3, height: 3, pixels: [UInt8](repeating: 1, count: 9))
+        let full = try! BinaryMask(width: 3, height: 3, values: [UInt8](repeating: 1, count: 9))
         XCTAssertNil(SurfaceMetrics.hd95(full, e))
         XCTAssertEqual(SurfaceMetrics.nsd(e, full, tolerance: 10), 0)
         // A fully foreground image: every pixel touching the border is surface, the centre is not.

@@ -1,10 +1,11 @@
 import Foundation
+import MedImage
 import XCTest
 @testable import SyncTrain
 
 final class PromptSimulationTests: XCTestCase {
     func mask(_ rows: [String]) -> BinaryMask {
-        BinaryMask(width: rows[0].count, height: rows.count, pixels: rows.joined().map { $0 == "#" ? 1 : 0 })
+        try! BinaryMask(width: rows[0].count, height: rows.count, values: rows.joined().map { $0 == "#" ? 1 : 0 })
     }
 
     func testComponentsUseEightConnectivityAndExclusiveMaxima() {
@@ -13,14 +14,14 @@ final class PromptSimulationTests: XCTestCase {
                       "........",
                       ".....###",
                       ".....##."])
-        let cc = ConnectedComponents(m)
+        // MedImage's labelling, as the box prompt uses it.
+        let cc = ConnectedComponents.label(m).components
         XCTAssertEqual(cc.count, 2)                      // the diagonal pixel joins the first component
-        XCTAssertEqual(cc.areas, [3, 5])
-        XCTAssertEqual(cc.boxes[0], PixelBox(x0: 0, y0: 0, x1: 3, y1: 2))
-        XCTAssertEqual(cc.largestBox, PixelBox(x0: 5, y0: 3, x1: 8, y1: 5))
-        let tie = ConnectedComponents(mask(["#.#"]))
-        XCTAssertEqual(tie.largestIndex, 0)              // ties: first in raster order
-        XCTAssertNil(ConnectedComponents(BinaryMask(width: 2, height: 2)).largestBox)
+        XCTAssertEqual(cc.map(\.area), [3, 5])
+        XCTAssertEqual(cc[0].box, PixelBox(x0: 0, y0: 0, x1: 3, y1: 2))
+        XCTAssertEqual(ConnectedComponents.largestComponentBox(m), PixelBox(x0: 5, y0: 3, x1: 8, y1: 5))
+        XCTAssertEqual(ConnectedComponents.largest(mask(["#.#"]))?.label, 1)   // ties: first in raster order
+        XCTAssertNil(ConnectedComponents.largestComponentBox(BinaryMask.empty(width: 2, height: 2)))
     }
 
     func testEvaluationBoxIsLargestComponentWithoutJitter() {
@@ -32,8 +33,8 @@ final class PromptSimulationTests: XCTestCase {
     /// Jitter: one translation (dx, dy) in {-m..m-1}, m = min(5, int(5 * 0.1 * min(w, h))).
     func testTrainingBoxJitterIsABoundedTranslation() {
         var sim = PromptSimulator(seed: 2)
-        var m = BinaryMask(width: 64, height: 64)
-        for y in 10..<40 { for x in 20..<50 { m.pixels[y * 64 + x] = 1 } }   // 30x30: m = min(5, 15) = 5
+        var m = BinaryMask.empty(width: 64, height: 64)
+        for y in 10..<40 { for x in 20..<50 { m.values[y * 64 + x] = 1 } }   // 30x30: m = min(5, 15) = 5
         var seenX = Set<Int>(), seenY = Set<Int>()
         for _ in 0..<400 {
             let b = sim.box(for: m, jitter: true)!
@@ -43,8 +44,8 @@ final class PromptSimulationTests: XCTestCase {
         }
         XCTAssertEqual(seenX, Set(-5...4)); XCTAssertEqual(seenY, Set(-5...4))
         // A 4x4 object: noise_std 0.4, int(2.0) = 2 -> offsets in {-2..1}.
-        var small = BinaryMask(width: 16, height: 16)
-        for y in 4..<8 { for x in 4..<8 { small.pixels[y * 16 + x] = 1 } }
+        var small = BinaryMask.empty(width: 16, height: 16)
+        for y in 4..<8 { for x in 4..<8 { small.values[y * 16 + x] = 1 } }
         let offsets = Set((0..<200).map { _ in Int(sim.box(for: small, jitter: true)!.x0) - 4 })
         XCTAssertEqual(offsets, Set(-2...1))
         // A 1-pixel-wide object: max_noise 0, never moved.
@@ -60,7 +61,7 @@ final class PromptSimulationTests: XCTestCase {
             XCTAssertEqual(p.label, 1)
             XCTAssertTrue(gt[Int(p.y), Int(p.x)])
         }
-        let bg = sim.randomPoint(in: BinaryMask(width: 3, height: 2))
+        let bg = sim.randomPoint(in: BinaryMask.empty(width: 3, height: 2))
         XCTAssertEqual(bg.label, 0)
         // Prediction misses (1,1) (false negative) and adds (3,3) (false positive).
         let pred = mask(["....", "..#.", ".##.", "...#"])
@@ -103,8 +104,8 @@ final class PromptSimulationTests: XCTestCase {
         var sim = PromptSimulator(seed: 6)
         let gt = mask(["......", ".####.", ".####.", "......"])
         let (prediction, rounds) = sim.interactiveEvaluation(target: gt, clicks: 5) { prompt in
-            var m = BinaryMask(width: 6, height: 4)
-            for p in prompt.points where p.label == 1 { m.pixels[Int(p.y) * 6 + Int(p.x)] = 1 }
+            var m = BinaryMask.empty(width: 6, height: 4)
+            for p in prompt.points where p.label == 1 { m.values[Int(p.y) * 6 + Int(p.x)] = 1 }
             return m
         }
         XCTAssertEqual(rounds.count, 5)
@@ -113,7 +114,7 @@ final class PromptSimulationTests: XCTestCase {
         for k in 1..<5 { XCTAssertEqual(Array(rounds[k].points.prefix(k)), rounds[k - 1].points) }
         // Every click was a missed foreground pixel, so each round adds a new one (5 distinct pixels predicted).
         XCTAssertEqual(Set(rounds[4].points).count, 5)
-        XCTAssertEqual(prediction.foregroundCount, 5)
+        XCTAssertEqual(prediction.area, 5)
     }
 
     func testPromptBookRoundTrip() throws {

@@ -102,7 +102,7 @@ public struct DatasetIndex: Codable, Sendable {
         return try indices.map { k in
             switch record.masks[k].source {
             case .png(let path):
-                return BinaryMask(image: try PNGCodec.read(root.appendingPathComponent(path)))
+                return BinaryMask(try PNGCodec.read(root.appendingPathComponent(path)))
             case .sparseChannel(let path, let channel):
                 if sparse[path] == nil { sparse[path] = try SparseLabelFile(url: root.appendingPathComponent(path)) }
                 return try sparse[path]!.mask(channel: channel)

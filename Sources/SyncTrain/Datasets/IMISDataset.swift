@@ -1,4 +1,5 @@
 import Foundation
+import MedImage
 import SyncIO
 
 /// IMed-361M / IMIS-Bench layout (SPEC 8.2): per dataset folder `dataset.json`, `image/<stem>.png`,
@@ -77,6 +78,6 @@ struct SparseLabelFile {
             throw DatasetError.badLabel(file: "label", reason: "channel \(channel) of \(dense.rows)")
         }
         let n = width * height
-        return BinaryMask(width: width, height: height, pixels: Array(dense.values[(channel * n)..<((channel + 1) * n)]))
+        return BinaryMask(validWidth: width, height: height, values: Array(dense.values[(channel * n)..<((channel + 1) * n)]))
     }
 }

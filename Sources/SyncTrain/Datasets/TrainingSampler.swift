@@ -1,4 +1,5 @@
 import MedImage
+import SyncSAM
 import SyncTensor
 
 /// One prepared training image: model input, and `masksPerImage` non-empty masks at model resolution.
@@ -6,7 +7,7 @@ public struct TrainingSample: Sendable {
     public var recordID: String
     /// `[3, S, S]`, normalised.
     public var image: Tensor
-    public var geometry: InputGeometry
+    public var transform: ImageTransform
     public var maskIDs: [String]
     /// S x S, never empty.
     public var masks: [BinaryMask]
@@ -21,7 +22,7 @@ public struct TrainingBatch: Sendable {
     public var masks: [BinaryMask]
     public var maskIDs: [String]
     public var recordIDs: [String]
-    public var geometries: [InputGeometry]
+    public var transforms: [ImageTransform]
     public var masksPerImage: Int
 
     /// Stacks samples (all with the same number of masks).
@@ -35,10 +36,10 @@ public struct TrainingBatch: Sendable {
         let targets = Tensor(zeros: [masks.count, 1, s, s])
         for (k, mask) in masks.enumerated() {
             let dst = targets.data + k * s * s
-            for i in 0..<(s * s) { dst[i] = Float(mask.pixels[i]) }
+            for i in 0..<(s * s) { dst[i] = Float(mask.values[i]) }
         }
         return TrainingBatch(images: images, targets: targets, masks: masks, maskIDs: samples.flatMap(\.maskIDs),
-                             recordIDs: samples.map(\.recordID), geometries: samples.map(\.geometry), masksPerImage: m)
+                             recordIDs: samples.map(\.recordID), transforms: samples.map(\.transform), masksPerImage: m)
     }
 }
 
@@ -97,8 +98,8 @@ public struct TrainingSampler: Sendable {
             chosen += draws.filter { usable[$0] != nil }
         }
         guard !chosen.isEmpty else { return nil }
-        let (image, geometry) = preparation.image(try dataset.loadImage(record))
-        return TrainingSample(recordID: record.id, image: image, geometry: geometry,
+        let (image, transform) = try preparation.image(try dataset.loadImage(record))
+        return TrainingSample(recordID: record.id, image: image, transform: transform,
                               maskIDs: chosen.map { record.masks[$0].id }, masks: chosen.map { usable[$0]! })
     }
 

@@ -1,3 +1,5 @@
+import MedImage
+
 /// Overlap metrics of binary masks at original resolution (SPEC 7.1, SAM-Med2D `metrics.py`).
 ///
 /// `DSC = (2|P∩G| + 1e-7) / (|P| + |G| + 1e-7)`, `IoU = (|P∩G| + 1e-7) / (|P∪G| + 1e-7)`.
@@ -10,8 +12,8 @@ public enum OverlapMetrics {
         precondition(prediction.width == target.width && prediction.height == target.height,
                      "metric on \(prediction.width)x\(prediction.height) vs \(target.width)x\(target.height)")
         var inter = 0, p = 0, g = 0
-        prediction.pixels.withUnsafeBufferPointer { a in
-            target.pixels.withUnsafeBufferPointer { b in
+        prediction.values.withUnsafeBufferPointer { a in
+            target.values.withUnsafeBufferPointer { b in
                 for i in 0..<a.count {
                     let x = Int(a[i]), y = Int(b[i])
                     inter += x & y; p += x; g += y

@@ -17,7 +17,7 @@ public enum SurfaceMetrics {
     public static func surface(of mask: BinaryMask) -> [Int] {
         let w = mask.width, h = mask.height
         var out: [Int] = []
-        mask.pixels.withUnsafeBufferPointer { px in
+        mask.values.withUnsafeBufferPointer { px in
             for y in 0..<h {
                 for x in 0..<w where px[y * w + x] != 0 {
                     let i = y * w + x

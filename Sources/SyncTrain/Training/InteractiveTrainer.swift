@@ -1,4 +1,5 @@
 import Foundation
+import MedImage
 import SyncNN
 import SyncSAM
 import SyncTensor
