@@ -16,7 +16,7 @@ final class TrainerTests: XCTestCase {
         return sets
     }
 
-    func open(_ url: URL) throws -> TensorSource { StoredTensorSource(map: try Safetensors.read(path: url.path).tensors) }
+    func open(_ url: URL) throws -> TensorSource { try Safetensors.read(path: url.path).tensors }
 
     func loadedModel(_ fixture: ParityFixture) throws -> SyncSAMModel {
         let model = SyncSAMModel(config: try fixture.config("syncsam.json"))

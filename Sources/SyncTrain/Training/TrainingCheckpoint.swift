@@ -28,7 +28,7 @@ public enum TrainingCheckpoint {
     /// Restores model tensors (strict: every model tensor must be present), optimiser state and loop state.
     public static func restore(_ trainer: InteractiveTrainer, from url: URL) throws {
         let (map, metadata) = try Safetensors.read(path: url.path)
-        let source = StoredTensorSource(map: map)
+        let source = map
         try trainer.model.store.load(from: source, options: LoadOptions(ignoredPrefixes: [optimizerPrefix]))
         try trainer.optimizer.loadState(from: source, prefix: optimizerPrefix)
         guard let text = metadata[stateKey] else {
@@ -41,17 +41,6 @@ public enum TrainingCheckpoint {
     /// The model config JSON stored in a checkpoint, if any.
     public static func modelConfigJSON(at url: URL) throws -> String? {
         try Safetensors.read(path: url.path).metadata[modelConfigKey]
-    }
-}
-
-/// SyncIO tensors seen by the loader. (To be replaced by the lead's shared SyncIO -> `TensorSource` bridge.)
-struct StoredTensorSource: TensorSource {
-    let map: TensorMap
-    var tensorNames: [String] { map.names }
-    func shape(of name: String) -> [Int]? { map[name]?.shape }
-    func floatValues(of name: String) throws -> [Float] {
-        guard let t = map[name] else { throw WeightLoadError.missingKeys([name]) }
-        return t.floats()
     }
 }
 
