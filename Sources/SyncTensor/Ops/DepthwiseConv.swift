@@ -64,6 +64,9 @@ struct DepthwiseGeometry {
 enum DepthwiseKernel {
     static func forward(_ g: DepthwiseGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        if g.kh == 3 && g.kw == 3 && g.stride == 1 && g.padding == 1 && g.w >= 2 {
+            return forward3x3(g, x: x, w: w, b: b, y: y)
+        }
         let (h, wd, ho, wo, kh, kw, s, p) = (g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.stride, g.padding)
         let cols = (0..<kw).map { g.columns($0) }
         Parallel.forRange(g.n * g.c, costPerItem: ho * wo * kh * kw) { planes in
@@ -88,6 +91,40 @@ enum DepthwiseKernel {
                                 for ox in lo..<hi { row[ox] += wv * srow[ox * s - p + kx] }
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The common 3x3, stride 1, padding 1 case: each output is written once from nine register-held weights and
+    /// three input rows (a shared zero row stands in above and below the image), so the interior loop vectorises.
+    static func forward3x3(_ g: DepthwiseGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                           b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        let (h, wd) = (g.h, g.w)
+        let zeros = [Float](repeating: 0, count: wd)
+        zeros.withUnsafeBufferPointer { zp in
+            let zero = zp.baseAddress!
+            Parallel.forRange(g.n * g.c, costPerItem: h * wd * 9) { planes in
+                for plane in planes {
+                    let ch = plane % g.c
+                    let src = x + plane * h * wd, dst = y + plane * h * wd, k = w + ch * 9
+                    let (k0, k1, k2, k3, k4, k5, k6, k7, k8) = (k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8])
+                    let bias = b?[ch] ?? 0
+                    for oy in 0..<h {
+                        let r0 = oy > 0 ? src + (oy - 1) * wd : zero
+                        let r1 = src + oy * wd
+                        let r2 = oy + 1 < h ? src + (oy + 1) * wd : zero
+                        let out = dst + oy * wd
+                        out[0] = bias + k1 * r0[0] + k2 * r0[1] + k4 * r1[0] + k5 * r1[1] + k7 * r2[0] + k8 * r2[1]
+                        for ox in 1..<(wd - 1) {
+                            var v = bias + k0 * r0[ox - 1] + k1 * r0[ox] + k2 * r0[ox + 1]
+                            v += k3 * r1[ox - 1] + k4 * r1[ox] + k5 * r1[ox + 1]
+                            v += k6 * r2[ox - 1] + k7 * r2[ox] + k8 * r2[ox + 1]
+                            out[ox] = v
+                        }
+                        let e = wd - 1
+                        out[e] = bias + k0 * r0[e - 1] + k1 * r0[e] + k3 * r1[e - 1] + k4 * r1[e] + k6 * r2[e - 1] + k7 * r2[e]
                     }
                 }
             }
