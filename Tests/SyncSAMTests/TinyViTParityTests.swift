@@ -138,6 +138,12 @@ enum TinyViTFixtures {
         }
     }
 
+    /// The set's `<set>.json` object.
+    static func json(_ set: FixtureSet) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: set.folder + "/" + set.name + ".json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
     static func tensor(_ map: TensorMap, _ name: String) throws -> Tensor {
         let t = try XCTUnwrap(map[name], "fixture tensor \(name) is missing")
         return Tensor(shape: t.shape, values: t.floats())
