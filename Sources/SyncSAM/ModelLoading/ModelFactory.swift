@@ -64,7 +64,7 @@ public enum ModelFactory {
     }
 
     /// Extra families (LiteMedSAM).
-    public static let families: [Family] = []
+    public static let families: [Family] = [LiteMedSAMFamily.family]
 
     public static var presetNames: [String] { ModelPreset.all.map(\.name) + families.flatMap(\.presets) }
 
