@@ -33,7 +33,8 @@ let package = Package(
         // Layers, losses, optimisers, parameter naming and loading by checkpoint name.
         .target(name: "SyncNN", dependencies: ["SyncTensor", "SyncIO"]),
         // Medical images and volumes (PNG, JPEG, NIfTI, DICOM, NRRD), windowing, resizing; no ML.
-        .target(name: "MedImage", dependencies: ["CZlib", "CPNG", "CJPEG"]),
+        .target(name: "CMedCodecs", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "MedImage", dependencies: ["CZlib", "CPNG", "CJPEG", "CMedCodecs"]),
         // The models (SAM, ResNet, SyncSAM, TinyViT/LiteMedSAM) and the predictor.
         .target(name: "SyncSAM", dependencies: ["SyncTensor", "SyncNN", "SyncIO", "MedImage"]),
         // Datasets, interactive prompt simulation, training loop, evaluation metrics.

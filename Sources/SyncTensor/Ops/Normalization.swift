@@ -19,10 +19,33 @@ extension Tensor {
     func normalize(outer: Int, c: Int, inner: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
         let out = Tensor(zeros: shape, zeroed: false)
         let groups = outer * inner
-        let xhat = TensorStorage(count: count, zeroed: false)
+        // Normalised values are kept for the backward pass only when a tape is recorded; otherwise they are
+        // written straight into the output (which the affine step then overwrites in place).
+        let taped = GradMode.isEnabled && (requiresGrad || weight?.requiresGrad == true || bias?.requiresGrad == true)
+        let xhat = TensorStorage(count: taped ? count : 0, zeroed: false)
         let rstd = TensorStorage(count: groups, zeroed: false)
-        let x = data, y = out.data, xh = xhat.base, rs = rstd.base
+        let x = data, y = out.data, xh = taped ? xhat.base : out.data, rs = rstd.base
         let wp = weight?.data, bp = bias?.data
+        if inner == 1 {
+            // Rows over the last dimension (nn.LayerNorm): two passes per row, no temporaries.
+            Parallel.forRange(outer, costPerItem: c * 4) { range in
+                for o in range {
+                    let p = x + o * c, q = y + o * c, h = xh + o * c
+                    var s: Float = 0
+                    for k in 0..<c { s += p[k] }
+                    let mu = s / Float(c)
+                    var v: Float = 0
+                    for k in 0..<c { let d = p[k] - mu; v += d * d }
+                    let r = 1 / (v / Float(c) + eps).squareRoot()
+                    rs[o] = r
+                    if let wp, let bp {
+                        for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t * wp[k] + bp[k] }
+                    } else {
+                        for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t * (wp?[k] ?? 1) + (bp?[k] ?? 0) }
+                    }
+                }
+            }
+        } else {
         Parallel.forRange(outer, costPerItem: c * inner * 4) { range in
             var mean = [Double](repeating: 0, count: inner), sq = [Double](repeating: 0, count: inner)
             for o in range {
@@ -42,6 +65,7 @@ extension Tensor {
                     }
                 }
             }
+        }
         }
         var inputs = [self]
         if let weight { inputs.append(weight) }

@@ -1,6 +1,0 @@
-import XCTest
-@testable import SyncIO
-
-final class SyncIOSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}
