@@ -59,3 +59,13 @@ extension PromptableSegmenter {
         try store.load(from: source, options: options)
     }
 }
+
+/// Intermediate tensors recorded by a forward pass under the fixture names (`vit.embed`, `cnn.stem`,
+/// `cnn.layer1`, `fusion.0`, `stage.0`, `encoder.features`, `prompt.sparse`, `decoder.tokens`, ...), to locate
+/// where a parity mismatch starts. Pass one to `embed` / `decode`; nil records nothing.
+public final class ForwardTrace {
+    public private(set) var tensors: [String: Tensor] = [:]
+    public init() {}
+    public func record(_ name: String, _ tensor: Tensor) { tensors[name] = tensor }
+    public subscript(name: String) -> Tensor? { tensors[name] }
+}

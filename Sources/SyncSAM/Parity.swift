@@ -263,7 +263,7 @@ extension ParitySuite {
 /// forwards, while the forward cases used the stats from before them). Every such forward saw the same images
 /// with the same CNN weights, hence the same batch statistics s, so r_T = (1 − m)^T r_0 + (1 − (1 − m)^T) s and
 /// r_0 is recovered exactly from one train-mode pass that measures s. No-op when T = 0.
-func restoreEvalBatchNormStatistics(_ model: SyncSAMModel, images: Tensor) {
+public func restoreEvalBatchNormStatistics(_ model: SyncSAMModel, images: Tensor) {
     guard let cnn = model.imageEncoder.cnn else { return }
     var norms = [cnn.bn1]
     for layer in cnn.layers {

@@ -33,13 +33,22 @@ public final class RelPosAttention {
     /// x [B, H, W, C] -> [B, H, W, C]. Uses a fused kernel when no tape is recorded, composable ops otherwise.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (h, w) = (x.shape[1], x.shape[2])
-        let rh = RelativePosition.gathered(querySize: h, keySize: h, table: relPosH)
-        let rw = RelativePosition.gathered(querySize: w, keySize: w, table: relPosW)
+        let (rh, rw) = tables(h, w)
         let qkvOut = qkv(x)
-        let needsTape = GradMode.isEnabled && (qkvOut.requiresGrad || rh.requiresGrad || rw.requiresGrad)
-        let heads = needsTape ? tapedAttention(qkvOut, rh: rh, rw: rw, shape: x.shape)
-                              : fusedAttention(qkvOut, rh: rh, rw: rw, shape: x.shape)
+        let heads = needsTape(qkvOut, rh, rw) ? tapedAttention(qkvOut, rh: rh, rw: rw, shape: x.shape)
+                                              : fusedAttention(qkvOut, rh: rh, rw: rw, shape: x.shape)
         return proj(heads)
+    }
+
+    /// Relative-position tables for an h x w grid: [h, h, d] and [w, w, d].
+    func tables(_ h: Int, _ w: Int) -> (Tensor, Tensor) {
+        (RelativePosition.gathered(querySize: h, keySize: h, table: relPosH),
+         RelativePosition.gathered(querySize: w, keySize: w, table: relPosW))
+    }
+
+    /// True when the attention must be recorded on the tape.
+    func needsTape(_ qkvOut: Tensor, _ rh: Tensor, _ rw: Tensor) -> Bool {
+        GradMode.isEnabled && (qkvOut.requiresGrad || rh.requiresGrad || rw.requiresGrad)
     }
 
     /// Composable (differentiable) path. qkv [B, H, W, 3C] -> attention output [B, H, W, C] before `proj`.
@@ -60,66 +69,5 @@ public final class RelPosAttention {
             + relW.reshaped([bn, h, w, 1, w])
         let probs = biased.reshaped([bn, hw, hw]).softmax()
         return probs.matmul(v).reshaped([b, numHeads, h, w, d]).permuted([0, 2, 3, 1, 4]).reshaped([b, h, w, c])
-    }
-
-    /// Inference path: per (image, head) one score GEMM read straight from the interleaved qkv rows, the relative
-    /// terms from 2·S small GEMMs added by a tight loop, softmax in place, one GEMM with v written into the
-    /// head's columns. No permute copies, no tape.
-    func fusedAttention(_ qkvOut: Tensor, rh: Tensor, rw: Tensor, shape: [Int]) -> Tensor {
-        let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
-        let hw = h * w, d = headDim, heads = numHeads, ld = 3 * c
-        let out = Tensor(zeros: [b, h, w, c], zeroed: false)
-        let src = UncheckedSendableBox(UnsafePointer(qkvOut.data))
-        let dst = UncheckedSendableBox(out.data)
-        let tabH = UncheckedSendableBox(UnsafePointer(rh.data)), tabW = UncheckedSendableBox(UnsafePointer(rw.data))
-        let scale = self.scale
-        Parallel.forRange(b * heads, costPerItem: hw * hw * d * 2) { range in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: hw * hw)
-            let relH = UnsafeMutablePointer<Float>.allocate(capacity: hw * h)
-            let relW = UnsafeMutablePointer<Float>.allocate(capacity: hw * w)
-            defer { scores.deallocate(); relH.deallocate(); relW.deallocate() }
-            for item in range {
-                let img = item / heads, head = item % heads
-                let q = src.value + img * hw * ld + head * d
-                let k = q + c, v = q + 2 * c
-                BLAS.sgemm(transA: false, transB: true, m: hw, n: hw, k: d, alpha: scale, a: q, lda: ld,
-                           b: k, ldb: ld, c: scores, ldc: hw)
-                // relH [H, W, Hk]: for query row qh, rows qh·W ..< (qh+1)·W of q times Rh[qh]^T.
-                for qh in 0..<h {
-                    BLAS.sgemm(transA: false, transB: true, m: w, n: h, k: d, a: q + qh * w * ld, lda: ld,
-                               b: tabH.value + qh * h * d, ldb: d, c: relH + qh * w * h, ldc: h)
-                }
-                // relW [H, W, Wk]: for query column qw, rows qh·W + qw (stride W rows) times Rw[qw]^T.
-                for qw in 0..<w {
-                    BLAS.sgemm(transA: false, transB: true, m: h, n: w, k: d, a: q + qw * ld, lda: w * ld,
-                               b: tabW.value + qw * w * d, ldb: d, c: relW + qw * w, ldc: w * w)
-                }
-                for t in 0..<hw {
-                    let row = scores + t * hw, rH = relH + t * h, rW = relW + t * w
-                    for kh in 0..<h {
-                        let a = rH[kh], seg = row + kh * w
-                        for kw in 0..<w { seg[kw] += a + rW[kw] }
-                    }
-                    AttentionKernels.softmaxRow(row, count: hw)
-                }
-                BLAS.sgemm(transA: false, transB: false, m: hw, n: d, k: hw, a: scores, lda: hw, b: v, ldb: ld,
-                           c: dst.value + img * hw * c + head * d, ldc: c)
-            }
-        }
-        return out
-    }
-}
-
-/// Small inference kernels shared by the attention layers.
-enum AttentionKernels {
-    /// In-place max-subtracted softmax of one row.
-    @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count n: Int) {
-        var m = -Float.infinity
-        for j in 0..<n where row[j] > m { m = row[j] }
-        var s: Float = 0
-        for j in 0..<n { let e = expf(row[j] - m); row[j] = e; s += e }
-        let inv = 1 / s
-        for j in 0..<n { row[j] *= inv }
     }
 }

@@ -1,16 +1,6 @@
 import SyncNN
 import SyncTensor
 
-/// Intermediate tensors recorded by a forward pass under the fixture names (`vit.embed`, `cnn.stem`,
-/// `cnn.layer1`, `fusion.0`, `stage.0`, `encoder.features`, `prompt.sparse`, `decoder.tokens`, ...), to locate
-/// where a parity mismatch starts. Pass one to `embed` / `decode`; nil records nothing.
-public final class ForwardTrace {
-    public private(set) var tensors: [String: Tensor] = [:]
-    public init() {}
-    public func record(_ name: String, _ tensor: Tensor) { tensors[name] = tensor }
-    public subscript(name: String) -> Tensor? { tensors[name] }
-}
-
 /// Brings CNN stage s (C channels, S×S) to the ViT token grid (D channels, G×G), design F-D (SPEC 5.3, 5.5):
 /// `spatial` = Conv(k = s = S/G) when S > G, ConvTranspose(k = s = G/S) when S < G, absent when S = G; then
 /// `proj` = Conv1x1(C → D). No norm, no activation. Output BHWC.

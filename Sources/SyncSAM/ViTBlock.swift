@@ -51,15 +51,8 @@ public final class ViTBlock {
 
     /// x [B, H, W, C] -> [B, H, W, C].
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let (h, w) = (x.shape[1], x.shape[2])
         var y = norm1(x)
-        if windowSize > 0 {
-            y = WindowPartition.partition(y, window: windowSize)
-            y = attn(y)
-            y = WindowPartition.unpartition(y, window: windowSize, height: h, width: w)
-        } else {
-            y = attn(y)
-        }
+        y = windowSize > 0 ? attn.windowed(y, window: windowSize) : attn(y)
         let x1 = x + y
         return x1 + mlp(norm2(x1))
     }

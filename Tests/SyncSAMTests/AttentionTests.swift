@@ -69,4 +69,25 @@ final class AttentionTests: XCTestCase {
         XCTAssertNotNil(x.grad)
         XCTAssertGreaterThan(x.grad!.toArray().map(abs).max()!, 0)
     }
+
+    func testWindowedAttentionSkipsPaddingExactly() {
+        let store = ParameterStore(seed: 11)
+        let attn = RelPosAttention(store.root, dim: 8, numHeads: 2, inputSize: 3)
+        var rng = SeededRandom(seed: 5)
+        attn.relPosH.assign(Tensor.randomNormal(attn.relPosH.shape, std: 0.5, using: &rng))
+        attn.relPosW.assign(Tensor.randomNormal(attn.relPosW.shape, std: 0.5, using: &rng))
+        attn.qkv.bias!.assign(Tensor.randomNormal(attn.qkv.bias!.shape, using: &rng))
+        let x = Tensor.randomNormal([2, 5, 4, 8], using: &rng)
+        let (fast, reference) = withNoGrad {
+            (attn.windowed(x, window: 3),
+             WindowPartition.unpartition(attn(WindowPartition.partition(x, window: 3)), window: 3, height: 5, width: 4))
+        }
+        XCTAssertEqual(fast.shape, [2, 5, 4, 8])
+        let maxError = zip(fast.toArray(), reference.toArray()).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(maxError, 1e-5)
+        // The taped path (input requiring gradients) gives the same values.
+        x.requiresGrad = true
+        let taped = attn.windowed(x, window: 3)
+        XCTAssertLessThan(zip(taped.toArray(), reference.toArray()).map { abs($0 - $1) }.max()!, 1e-5)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SyncNN
 import XCTest
 @testable import SyncSAM
 
@@ -41,5 +42,34 @@ final class ManifestTests: XCTestCase {
                 XCTAssertEqual(mine["config"] as? NSDictionary, refConfig as? NSDictionary, "\(presetName): config")
             }
         }
+    }
+
+    /// SAM ViT-B at 256: SPEC Appendix A count, and the 1024 checkpoint layout adapted (SPEC 1.6) has exactly the
+    /// model's names and shapes (pos_embed 64 -> 16, global rel-pos 127 -> 31, windowed tables unchanged).
+    func testSAM256PresetAndTheAdapted1024Layout() throws {
+        let url = try sharedDirectory().appendingPathComponent("fixtures/manifests.json")
+        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let sam1024 = try XCTUnwrap((all["sam_vit_b_1024"] as? [String: Any])?["tensors"] as? [String: [String: Any]])
+        struct ShapesOnly: TensorSource {
+            let shapes: [String: [Int]]
+            var tensorNames: [String] { shapes.keys.sorted() }
+            func shape(of name: String) -> [Int]? { shapes[name] }
+            func floatValues(of name: String) throws -> [Float] { [] }
+        }
+        let source = ShapesOnly(shapes: sam1024.mapValues { $0["shape"] as! [Int] })
+        let preset = ModelPreset.samViTB256
+        let adapted = SAMCheckpointAdaptation(source, to: preset.config)
+        let manifest = ModelManifest(preset: preset)
+        XCTAssertEqual(manifest.parameters.total, 90_737_200)
+        XCTAssertEqual(Set(adapted.tensorNames), Set(manifest.tensors.keys))
+        for name in adapted.tensorNames {
+            XCTAssertEqual(adapted.shape(of: name), manifest.tensors[name]?.shape, name)
+        }
+        XCTAssertEqual(adapted.shape(of: "image_encoder.pos_embed"), [1, 16, 16, 768])
+        XCTAssertEqual(adapted.shape(of: "image_encoder.blocks.2.attn.rel_pos_h"), [31, 64])
+        XCTAssertEqual(adapted.shape(of: "image_encoder.blocks.1.attn.rel_pos_h"), [27, 64])
+        let dropped = SAMCheckpointAdaptation(source, to: preset.config, dropMultimaskHeads: true)
+        XCTAssertFalse(dropped.tensorNames.contains { $0.contains("iou_prediction_head") || $0.contains("mask_tokens") })
+        XCTAssertTrue(dropped.tensorNames.contains("mask_decoder.iou_token.weight"))
     }
 }
