@@ -145,14 +145,21 @@ public struct SegmentationInput: Sendable {
         do { return try body() } catch { throw .reader(error) }
     }
 
-    /// CT heuristic for formats without a modality tag: the smallest value lies between -3100 and -500, i.e. the
-    /// data holds air (about -1000 HU) or a scanner's padding value (-1024, -2048, -3024) and nothing far below.
+    /// CT heuristic for formats without a modality tag: nothing below -3100 (scanner padding is -1024, -2048 or
+    /// -3024) and at least 0.5 % of the values at or below -500, i.e. air (about -1000 HU) outside or inside the
+    /// body. MR data with a few negative interpolation overshoots (SPM-normalised T1: minimum -610, 0.006 % below
+    /// -500) does not qualify.
     public static func looksLikeHU(_ values: [Float]) -> Bool {
-        guard var lo = values.first else { return false }
+        guard !values.isEmpty else { return false }
+        var lowest = Float.infinity
+        var air = 0
         values.withUnsafeBufferPointer { p in
-            for v in p where v < lo { lo = v }
+            for v in p {
+                if v < lowest { lowest = v }
+                if v <= -500 { air += 1 }
+            }
         }
-        return lo >= -3100 && lo <= -500
+        return lowest >= -3100 && air * 200 >= values.count
     }
 
     // MARK: - Access
