@@ -27,45 +27,55 @@ extension Tensor {
         let x = data, y = out.data, xh = taped ? xhat.base : out.data, rs = rstd.base
         let wp = weight?.data, bp = bias?.data
         if inner == 1 {
-            // Rows over the last dimension (nn.LayerNorm): two passes per row, no temporaries.
+            // Rows over the last dimension (nn.LayerNorm): vectorised mean and variance, one pass to normalise.
             Parallel.forRange(outer, costPerItem: c * 4) { range in
                 for o in range {
                     let p = x + o * c, q = y + o * c, h = xh + o * c
-                    var s: Float = 0
-                    for k in 0..<c { s += p[k] }
-                    let mu = s / Float(c)
-                    var v: Float = 0
-                    for k in 0..<c { let d = p[k] - mu; v += d * d }
-                    let r = 1 / (v / Float(c) + eps).squareRoot()
+                    let mu = VectorMath.sum(p, c) / Float(c)
+                    let r = 1 / (VectorMath.sumSquaredDeviations(p, c, mean: mu) / Float(c) + eps).squareRoot()
                     rs[o] = r
                     if let wp, let bp {
                         for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t * wp[k] + bp[k] }
                     } else {
-                        for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t * (wp?[k] ?? 1) + (bp?[k] ?? 0) }
+                        for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t }
+                        if let wp { for k in 0..<c { q[k] *= wp[k] } }
+                        if let bp { for k in 0..<c { q[k] += bp[k] } }
                     }
                 }
             }
         } else {
-        Parallel.forRange(outer, costPerItem: c * inner * 4) { range in
-            var mean = [Double](repeating: 0, count: inner), sq = [Double](repeating: 0, count: inner)
-            for o in range {
-                let base = o * c * inner
-                for j in 0..<inner { mean[j] = 0; sq[j] = 0 }
-                for k in 0..<c { let p = x + base + k * inner; for j in 0..<inner { mean[j] += Double(p[j]) } }
-                for j in 0..<inner { mean[j] /= Double(c) }
-                for k in 0..<c { let p = x + base + k * inner; for j in 0..<inner { let d = Double(p[j]) - mean[j]; sq[j] += d * d } }
-                for j in 0..<inner { rs[o * inner + j] = Float(1 / (sq[j] / Double(c) + Double(eps)).squareRoot()) }
-                for k in 0..<c {
-                    let p = x + base + k * inner, q = y + base + k * inner, h = xh + base + k * inner
-                    let wk = wp?[k] ?? 1, bk = bp?[k] ?? 0
-                    for j in 0..<inner {
-                        let v = Float(Double(p[j]) - mean[j]) * rs[o * inner + j]
-                        h[j] = v
-                        q[j] = v * wk + bk
+            // Channels at stride `inner` (LayerNorm2d): work items are (image, block of pixels) so both cores
+            // help even for one image; Double statistics per pixel in scratch allocated once per chunk.
+            let block = Swift.min(inner, 512), blocks = (inner + block - 1) / block
+            Parallel.forRange(outer * blocks, costPerItem: c * block * 3) { range in
+                let mean = UnsafeMutablePointer<Double>.allocate(capacity: block)
+                let sq = UnsafeMutablePointer<Double>.allocate(capacity: block)
+                let rstd = UnsafeMutablePointer<Float>.allocate(capacity: block)
+                defer { mean.deallocate(); sq.deallocate(); rstd.deallocate() }
+                for item in range {
+                    let o = item / blocks, j0 = (item % blocks) * block, nj = Swift.min(block, inner - j0)
+                    let base = o * c * inner + j0
+                    for j in 0..<nj { mean[j] = 0; sq[j] = 0 }
+                    for k in 0..<c { let p = x + base + k * inner; for j in 0..<nj { mean[j] += Double(p[j]) } }
+                    let invC = 1 / Double(c)
+                    for j in 0..<nj { mean[j] *= invC }
+                    for k in 0..<c { let p = x + base + k * inner; for j in 0..<nj { let d = Double(p[j]) - mean[j]; sq[j] += d * d } }
+                    for j in 0..<nj {
+                        let r = Float(1 / (sq[j] * invC + Double(eps)).squareRoot())
+                        rstd[j] = r
+                        rs[o * inner + j0 + j] = r
+                    }
+                    for k in 0..<c {
+                        let p = x + base + k * inner, q = y + base + k * inner, h = xh + base + k * inner
+                        let wk = wp?[k] ?? 1, bk = bp?[k] ?? 0
+                        for j in 0..<nj {
+                            let v = Float(Double(p[j]) - mean[j]) * rstd[j]
+                            h[j] = v
+                            q[j] = v * wk + bk
+                        }
                     }
                 }
             }
-        }
         }
         var inputs = [self]
         if let weight { inputs.append(weight) }

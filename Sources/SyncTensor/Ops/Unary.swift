@@ -5,7 +5,7 @@ public enum UnaryOp: Sendable { case relu, gelu, sigmoid, exp, log, sqrt, sin, c
 
 extension Tensor {
     public func relu() -> Tensor { unary(.relu) }
-    /// Exact GELU: 0.5 x (1 + erf(x / sqrt 2)) (PyTorch `nn.GELU()` default).
+    /// Exact GELU: 0.5 x (1 + erf(x / sqrt 2)) (PyTorch `nn.GELU()` default; erf from `VectorMath.erf`, 5e-8 abs).
     public func gelu() -> Tensor { unary(.gelu) }
     public func sigmoid() -> Tensor { unary(.sigmoid) }
     public func exp() -> Tensor { unary(.exp) }
@@ -71,8 +71,8 @@ enum UnaryKernel {
         Parallel.forRange(n, costPerItem: op == .relu || op == .abs || op == .square ? 1 : 8) { r in
             switch op {
             case .relu: for i in r { y[i] = x[i] > 0 ? x[i] : 0 }
-            case .gelu: for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + erff(v * invSqrt2)) }
-            case .sigmoid: for i in r { y[i] = 1 / (1 + expf(-x[i])) }
+            case .gelu: for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + VectorMath.erf(v * invSqrt2)) }
+            case .sigmoid: for i in r { y[i] = 1 / (1 + VectorMath.exp(-x[i])) }
             case .exp: for i in r { y[i] = expf(x[i]) }
             case .log: for i in r { y[i] = logf(x[i]) }
             case .sqrt: for i in r { y[i] = sqrtf(x[i]) }
@@ -94,8 +94,8 @@ enum UnaryKernel {
             case .gelu:
                 for i in r {
                     let v = x[i]
-                    let cdf = 0.5 * (1 + erff(v * invSqrt2))
-                    let pdf = invSqrt2Pi * expf(-0.5 * v * v)
+                    let cdf = 0.5 * (1 + VectorMath.erf(v * invSqrt2))
+                    let pdf = invSqrt2Pi * VectorMath.exp(-0.5 * v * v)
                     gi[i] = g[i] * (cdf + v * pdf)
                 }
             case .sigmoid: for i in r { gi[i] = g[i] * y[i] * (1 - y[i]) }
