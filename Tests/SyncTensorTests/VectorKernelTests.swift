@@ -103,6 +103,45 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxLayerNormError(z, y2, outer: 2, c: 24, inner: 33 * 35, w: w2, b: b2), 2e-5)
     }
 
+    func testSumOverLeadingDimSplitsInnerBlocks() {
+        // [rows, C] summed over rows with C spanning several 1024-column blocks (bias-gradient shape), and a
+        // middle-dimension sum with several outer slices.
+        var rng = SeededRandom(seed: 7)
+        let g = Tensor.randomNormal([33, 2500], using: &rng)
+        let s = g.sum(dims: [0])
+        for j in 0..<2500 {
+            var ref = 0.0
+            for i in 0..<33 { ref += Double(g.data[i * 2500 + j]) }
+            if Swift.abs(Double(s.data[j]) - ref) > 1e-5 { XCTFail("column \(j): \(s.data[j]) vs \(ref)"); return }
+        }
+        let h = Tensor.randomNormal([3, 5, 1100], using: &rng)
+        let t = h.sum(dims: [1])
+        XCTAssertEqual(t.shape, [3, 1100])
+        for o in 0..<3 { for j in 0..<1100 {
+            var ref = 0.0
+            for i in 0..<5 { ref += Double(h.data[(o * 5 + i) * 1100 + j]) }
+            if Swift.abs(Double(t.data[o * 1100 + j]) - ref) > 1e-5 { XCTFail("(\(o), \(j))"); return }
+        } }
+        // Long rows (inner == 1) through the vectorised block sums.
+        let r = h.sum(dims: [2])
+        for o in 0..<15 {
+            var ref = 0.0
+            for j in 0..<1100 { ref += Double(h.data[o * 1100 + j]) }
+            XCTAssertEqual(Double(r.data[o]), ref, accuracy: 1e-4)
+        }
+    }
+
+    func testComparisonsAndClampGradient() {
+        let x = Tensor(shape: [5], values: [-1, 0, 0.5, 1, 2])
+        XCTAssertEqual(x.greater(than: 0.5).toArray(), [0, 0, 0, 1, 1])
+        XCTAssertEqual(x.greaterOrEqual(0.5).toArray(), [0, 0, 1, 1, 1])
+        XCTAssertEqual(x.less(than: 0.5).toArray(), [1, 1, 0, 0, 0])
+        // Points away from the kinks (finite differences with h = 0.01 must not straddle them).
+        let p = Tensor(shape: [6], values: [-1.3, -0.8, -0.2, 0.1, 0.6, 1.5])
+        assertGradients([p]) { $0[0].clamped(min: -0.5, max: 0.7) }
+        XCTAssertEqual(p.grad.map { $0.toArray().map { $0 != 0 } }, [false, false, true, true, true, false])
+    }
+
     /// Largest |y - reference| of a layer norm over groups of `c` at stride `inner`, reference in Double.
     private func maxLayerNormError(_ x: Tensor, _ y: Tensor, outer: Int, c: Int, inner: Int, w: Tensor?, b: Tensor?) -> Double {
         var worst = 0.0

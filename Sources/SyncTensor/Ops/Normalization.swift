@@ -153,17 +153,26 @@ extension Tensor {
         var mean = [Float](repeating: 0, count: c), rstd = [Float](repeating: 0, count: c)
         let x = data
         if training {
+            // Per-channel statistics in parallel over channels (Double sums), then the running-stat update.
+            let stats = TensorStorage(count: 3 * c, zeroed: false)
+            let sp = stats.base
+            Parallel.forRange(c, costPerItem: 2 * m) { chans in
+                for k in chans {
+                    var s: Double = 0, s2: Double = 0
+                    for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { s += Double(p[j]) } }
+                    let mu = s / Double(m)
+                    for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { let d = Double(p[j]) - mu; s2 += d * d } }
+                    let varB = s2 / Double(m)
+                    sp[k] = Float(mu)
+                    sp[c + k] = Float(1 / (varB + Double(eps)).squareRoot())
+                    sp[2 * c + k] = Float(m > 1 ? s2 / Double(m - 1) : varB)
+                }
+            }
             for k in 0..<c {
-                var s: Double = 0, s2: Double = 0
-                for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { s += Double(p[j]) } }
-                let mu = s / Double(m)
-                for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { let d = Double(p[j]) - mu; s2 += d * d } }
-                let varB = s2 / Double(m)
-                mean[k] = Float(mu)
-                rstd[k] = Float(1 / (varB + Double(eps)).squareRoot())
-                let unbiased = m > 1 ? s2 / Double(m - 1) : varB
-                runningMean.data[k] = (1 - momentum) * runningMean.data[k] + momentum * Float(mu)
-                runningVar.data[k] = (1 - momentum) * runningVar.data[k] + momentum * Float(unbiased)
+                mean[k] = sp[k]
+                rstd[k] = sp[c + k]
+                runningMean.data[k] = (1 - momentum) * runningMean.data[k] + momentum * sp[k]
+                runningVar.data[k] = (1 - momentum) * runningVar.data[k] + momentum * sp[2 * c + k]
             }
         } else {
             for k in 0..<c {
@@ -185,31 +194,42 @@ extension Tensor {
         let input = self
         return out.recording("batch_norm2d", [input, weight, bias]) { g in
             let gp = g.data
-            var sumG = [Double](repeating: 0, count: c), sumGX = [Double](repeating: 0, count: c)
-            for b in 0..<n { for k in 0..<c {
-                let gq = gp + (b * c + k) * hw, xq = input.data + (b * c + k) * hw
-                var a: Double = 0, bb: Double = 0
-                let mu = meanC[k], r = rstdC[k]
-                for j in 0..<hw { a += Double(gq[j]); bb += Double(gq[j]) * Double((xq[j] - mu) * r) }
-                sumG[k] += a; sumGX[k] += bb
-            } }
+            // Per-channel sums of g and g * xhat in parallel over channels (Double), then dx per plane.
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * c)
+            defer { sums.deallocate() }
+            let xin = input.data, wt = weight.data
+            Parallel.forRange(c, costPerItem: 2 * m) { chans in
+                for k in chans {
+                    var a: Double = 0, bb: Double = 0
+                    let mu = meanC[k], r = rstdC[k]
+                    for b in 0..<n {
+                        let gq = gp + (b * c + k) * hw, xq = xin + (b * c + k) * hw
+                        for j in 0..<hw { a += Double(gq[j]); bb += Double(gq[j]) * Double((xq[j] - mu) * r) }
+                    }
+                    sums[k] = a; sums[c + k] = bb
+                }
+            }
             var gx: Tensor? = nil
             if input.requiresGrad {
                 let t = Tensor(zeros: input.shape, zeroed: false)
-                for b in 0..<n { for k in 0..<c {
-                    let gq = gp + (b * c + k) * hw, xq = input.data + (b * c + k) * hw, d = t.data + (b * c + k) * hw
-                    let wr = weight.data[k] * rstdC[k], mu = meanC[k], r = rstdC[k]
-                    if training {
-                        let mg = Float(sumG[k] / Double(m)), mgx = Float(sumGX[k] / Double(m))
-                        for j in 0..<hw { d[j] = wr * (gq[j] - mg - (xq[j] - mu) * r * mgx) }
-                    } else {
-                        for j in 0..<hw { d[j] = wr * gq[j] }
+                let dp = t.data
+                Parallel.forRange(n * c, costPerItem: 4 * hw) { planes in
+                    for plane in planes {
+                        let k = plane % c
+                        let gq = gp + plane * hw, xq = xin + plane * hw, d = dp + plane * hw
+                        let wr = wt[k] * rstdC[k], mu = meanC[k], r = rstdC[k]
+                        if training {
+                            let mg = Float(sums[k] / Double(m)), mgx = Float(sums[c + k] / Double(m))
+                            for j in 0..<hw { d[j] = wr * (gq[j] - mg - (xq[j] - mu) * r * mgx) }
+                        } else {
+                            for j in 0..<hw { d[j] = wr * gq[j] }
+                        }
                     }
-                } }
+                }
                 gx = t
             }
-            let gw = weight.requiresGrad ? Tensor(shape: weight.shape, values: sumGX.map { Float($0) }) : nil
-            let gb = bias.requiresGrad ? Tensor(shape: bias.shape, values: sumG.map { Float($0) }) : nil
+            let gw = weight.requiresGrad ? Tensor(shape: weight.shape, values: (0..<c).map { Float(sums[c + $0]) }) : nil
+            let gb = bias.requiresGrad ? Tensor(shape: bias.shape, values: (0..<c).map { Float(sums[$0]) }) : nil
             return [gx, gw, gb]
         }
     }

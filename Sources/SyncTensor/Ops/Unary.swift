@@ -33,21 +33,32 @@ extension Tensor {
         let input = self
         return out.recording("clamp", [self]) { g in
             let m = Tensor(zeros: input.shape, zeroed: false)
-            for i in 0..<input.count { m.data[i] = (input.data[i] >= lo && input.data[i] <= hi) ? g.data[i] : 0 }
+            let xi = input.data, gp = g.data, d = m.data
+            Parallel.forRange(input.count) { r in for i in r { d[i] = (xi[i] >= lo && xi[i] <= hi) ? gp[i] : 0 } }
             return [m]
         }
     }
 
     /// 1 where `x > threshold`, else 0 (no gradient).
-    public func greater(than threshold: Float) -> Tensor { compare { $0 > threshold } }
+    public func greater(than threshold: Float) -> Tensor { compare(.greater, threshold) }
     /// 1 where `x >= threshold`, else 0 (no gradient).
-    public func greaterOrEqual(_ threshold: Float) -> Tensor { compare { $0 >= threshold } }
+    public func greaterOrEqual(_ threshold: Float) -> Tensor { compare(.greaterOrEqual, threshold) }
     /// 1 where `x < threshold`, else 0 (no gradient).
-    public func less(than threshold: Float) -> Tensor { compare { $0 < threshold } }
+    public func less(than threshold: Float) -> Tensor { compare(.less, threshold) }
 
-    private func compare(_ pred: (Float) -> Bool) -> Tensor {
+    private enum Comparison { case greater, greaterOrEqual, less }
+
+    /// One tight loop per comparison (no per-element closure), split over the workers.
+    private func compare(_ op: Comparison, _ t: Float) -> Tensor {
         let out = Tensor(zeros: shape, zeroed: false)
-        for i in 0..<count { out.data[i] = pred(data[i]) ? 1 : 0 }
+        let x = data, y = out.data
+        Parallel.forRange(count) { r in
+            switch op {
+            case .greater: for i in r { y[i] = x[i] > t ? 1 : 0 }
+            case .greaterOrEqual: for i in r { y[i] = x[i] >= t ? 1 : 0 }
+            case .less: for i in r { y[i] = x[i] < t ? 1 : 0 }
+            }
+        }
         return out
     }
 

@@ -7,7 +7,7 @@ import SyncTensor
 struct BenchOpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ops", abstract: "Engine kernels vs raw BLAS sgemm.")
 
-    @Option(help: "Timed runs per case at least (after one warm-up); short cases repeat for 0.3 s.") var runs = 7
+    @Option(help: "Timed runs per case at least (after one warm-up); short cases repeat for 0.5 s.") var runs = 10
     @Flag(help: "Rate from the median run instead of the fastest (the fastest is least disturbed by other load).")
     var median = false
     @Flag(help: "Print JSON lines instead of a table.") var json = false
@@ -77,6 +77,8 @@ struct BenchOpsCommand: ParsableCommand {
             ("softmax", 8.0, { _ = e.reshaped([-1, 256]).softmax() }),
             ("layer_norm", 8.0, { _ = e.reshaped([-1, 768]).layerNorm(weight: lnW, bias: lnW, eps: 1e-6) }),
             ("layer_norm2d", 8.0, { _ = e.reshaped([1, 192, 64, 64]).layerNorm2d(weight: nil, bias: nil) }),
+            // Bias gradient of a linear layer: [tokens, out] summed over tokens.
+            ("sum_dim0", 4.0, { _ = e.reshaped([256, 3072]).sum(dims: [0]) }),
             // Attention head split: [B, tokens, heads, 64] -> [B, heads, tokens, 64].
             ("permute", 8.0, { _ = e.reshaped([16, 64, 12, 64]).permuted([0, 2, 1, 3]) }),
         ]

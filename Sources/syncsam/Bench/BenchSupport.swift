@@ -66,7 +66,7 @@ struct RawSgemm {
 /// Times `op` and `reference` alternately (one warm-up each), so that load from other processes on a shared
 /// machine hits both alike: at least `runs` pairs and, for short cases, more until `minSeconds` have passed
 /// (at most 500 pairs). Returns the two sorted sample lists.
-func interleavedSamples(runs: Int, minSeconds: Double = 0.3, _ op: () -> Void,
+func interleavedSamples(runs: Int, minSeconds: Double = 0.5, _ op: () -> Void,
                         _ reference: () -> Void) -> (op: [Double], reference: [Double]) {
     op(); reference()
     var a: [Double] = [], b: [Double] = []
