@@ -27,45 +27,55 @@ extension Tensor {
         let x = data, y = out.data, xh = taped ? xhat.base : out.data, rs = rstd.base
         let wp = weight?.data, bp = bias?.data
         if inner == 1 {
-            // Rows over the last dimension (nn.LayerNorm): two passes per row, no temporaries.
+            // Rows over the last dimension (nn.LayerNorm): vectorised mean and variance, one pass to normalise.
             Parallel.forRange(outer, costPerItem: c * 4) { range in
                 for o in range {
                     let p = x + o * c, q = y + o * c, h = xh + o * c
-                    var s: Float = 0
-                    for k in 0..<c { s += p[k] }
-                    let mu = s / Float(c)
-                    var v: Float = 0
-                    for k in 0..<c { let d = p[k] - mu; v += d * d }
-                    let r = 1 / (v / Float(c) + eps).squareRoot()
+                    let mu = VectorMath.sum(p, c) / Float(c)
+                    let r = 1 / (VectorMath.sumSquaredDeviations(p, c, mean: mu) / Float(c) + eps).squareRoot()
                     rs[o] = r
                     if let wp, let bp {
                         for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t * wp[k] + bp[k] }
                     } else {
-                        for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t * (wp?[k] ?? 1) + (bp?[k] ?? 0) }
+                        for k in 0..<c { let t = (p[k] - mu) * r; h[k] = t; q[k] = t }
+                        if let wp { for k in 0..<c { q[k] *= wp[k] } }
+                        if let bp { for k in 0..<c { q[k] += bp[k] } }
                     }
                 }
             }
         } else {
-        Parallel.forRange(outer, costPerItem: c * inner * 4) { range in
-            var mean = [Double](repeating: 0, count: inner), sq = [Double](repeating: 0, count: inner)
-            for o in range {
-                let base = o * c * inner
-                for j in 0..<inner { mean[j] = 0; sq[j] = 0 }
-                for k in 0..<c { let p = x + base + k * inner; for j in 0..<inner { mean[j] += Double(p[j]) } }
-                for j in 0..<inner { mean[j] /= Double(c) }
-                for k in 0..<c { let p = x + base + k * inner; for j in 0..<inner { let d = Double(p[j]) - mean[j]; sq[j] += d * d } }
-                for j in 0..<inner { rs[o * inner + j] = Float(1 / (sq[j] / Double(c) + Double(eps)).squareRoot()) }
-                for k in 0..<c {
-                    let p = x + base + k * inner, q = y + base + k * inner, h = xh + base + k * inner
-                    let wk = wp?[k] ?? 1, bk = bp?[k] ?? 0
-                    for j in 0..<inner {
-                        let v = Float(Double(p[j]) - mean[j]) * rs[o * inner + j]
-                        h[j] = v
-                        q[j] = v * wk + bk
+            // Channels at stride `inner` (LayerNorm2d): work items are (image, block of pixels) so both cores
+            // help even for one image; Double statistics per pixel in scratch allocated once per chunk.
+            let block = Swift.min(inner, 512), blocks = (inner + block - 1) / block
+            Parallel.forRange(outer * blocks, costPerItem: c * block * 3) { range in
+                let mean = UnsafeMutablePointer<Double>.allocate(capacity: block)
+                let sq = UnsafeMutablePointer<Double>.allocate(capacity: block)
+                let rstd = UnsafeMutablePointer<Float>.allocate(capacity: block)
+                defer { mean.deallocate(); sq.deallocate(); rstd.deallocate() }
+                for item in range {
+                    let o = item / blocks, j0 = (item % blocks) * block, nj = Swift.min(block, inner - j0)
+                    let base = o * c * inner + j0
+                    for j in 0..<nj { mean[j] = 0; sq[j] = 0 }
+                    for k in 0..<c { let p = x + base + k * inner; for j in 0..<nj { mean[j] += Double(p[j]) } }
+                    let invC = 1 / Double(c)
+                    for j in 0..<nj { mean[j] *= invC }
+                    for k in 0..<c { let p = x + base + k * inner; for j in 0..<nj { let d = Double(p[j]) - mean[j]; sq[j] += d * d } }
+                    for j in 0..<nj {
+                        let r = Float(1 / (sq[j] * invC + Double(eps)).squareRoot())
+                        rstd[j] = r
+                        rs[o * inner + j0 + j] = r
+                    }
+                    for k in 0..<c {
+                        let p = x + base + k * inner, q = y + base + k * inner, h = xh + base + k * inner
+                        let wk = wp?[k] ?? 1, bk = bp?[k] ?? 0
+                        for j in 0..<nj {
+                            let v = Float(Double(p[j]) - mean[j]) * rstd[j]
+                            h[j] = v
+                            q[j] = v * wk + bk
+                        }
                     }
                 }
             }
-        }
         }
         var inputs = [self]
         if let weight { inputs.append(weight) }
@@ -143,17 +153,26 @@ extension Tensor {
         var mean = [Float](repeating: 0, count: c), rstd = [Float](repeating: 0, count: c)
         let x = data
         if training {
+            // Per-channel statistics in parallel over channels (Double sums), then the running-stat update.
+            let stats = TensorStorage(count: 3 * c, zeroed: false)
+            let sp = stats.base
+            Parallel.forRange(c, costPerItem: 2 * m) { chans in
+                for k in chans {
+                    var s: Double = 0, s2: Double = 0
+                    for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { s += Double(p[j]) } }
+                    let mu = s / Double(m)
+                    for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { let d = Double(p[j]) - mu; s2 += d * d } }
+                    let varB = s2 / Double(m)
+                    sp[k] = Float(mu)
+                    sp[c + k] = Float(1 / (varB + Double(eps)).squareRoot())
+                    sp[2 * c + k] = Float(m > 1 ? s2 / Double(m - 1) : varB)
+                }
+            }
             for k in 0..<c {
-                var s: Double = 0, s2: Double = 0
-                for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { s += Double(p[j]) } }
-                let mu = s / Double(m)
-                for b in 0..<n { let p = x + (b * c + k) * hw; for j in 0..<hw { let d = Double(p[j]) - mu; s2 += d * d } }
-                let varB = s2 / Double(m)
-                mean[k] = Float(mu)
-                rstd[k] = Float(1 / (varB + Double(eps)).squareRoot())
-                let unbiased = m > 1 ? s2 / Double(m - 1) : varB
-                runningMean.data[k] = (1 - momentum) * runningMean.data[k] + momentum * Float(mu)
-                runningVar.data[k] = (1 - momentum) * runningVar.data[k] + momentum * Float(unbiased)
+                mean[k] = sp[k]
+                rstd[k] = sp[c + k]
+                runningMean.data[k] = (1 - momentum) * runningMean.data[k] + momentum * sp[k]
+                runningVar.data[k] = (1 - momentum) * runningVar.data[k] + momentum * sp[2 * c + k]
             }
         } else {
             for k in 0..<c {
@@ -175,31 +194,42 @@ extension Tensor {
         let input = self
         return out.recording("batch_norm2d", [input, weight, bias]) { g in
             let gp = g.data
-            var sumG = [Double](repeating: 0, count: c), sumGX = [Double](repeating: 0, count: c)
-            for b in 0..<n { for k in 0..<c {
-                let gq = gp + (b * c + k) * hw, xq = input.data + (b * c + k) * hw
-                var a: Double = 0, bb: Double = 0
-                let mu = meanC[k], r = rstdC[k]
-                for j in 0..<hw { a += Double(gq[j]); bb += Double(gq[j]) * Double((xq[j] - mu) * r) }
-                sumG[k] += a; sumGX[k] += bb
-            } }
+            // Per-channel sums of g and g * xhat in parallel over channels (Double), then dx per plane.
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * c)
+            defer { sums.deallocate() }
+            let xin = input.data, wt = weight.data
+            Parallel.forRange(c, costPerItem: 2 * m) { chans in
+                for k in chans {
+                    var a: Double = 0, bb: Double = 0
+                    let mu = meanC[k], r = rstdC[k]
+                    for b in 0..<n {
+                        let gq = gp + (b * c + k) * hw, xq = xin + (b * c + k) * hw
+                        for j in 0..<hw { a += Double(gq[j]); bb += Double(gq[j]) * Double((xq[j] - mu) * r) }
+                    }
+                    sums[k] = a; sums[c + k] = bb
+                }
+            }
             var gx: Tensor? = nil
             if input.requiresGrad {
                 let t = Tensor(zeros: input.shape, zeroed: false)
-                for b in 0..<n { for k in 0..<c {
-                    let gq = gp + (b * c + k) * hw, xq = input.data + (b * c + k) * hw, d = t.data + (b * c + k) * hw
-                    let wr = weight.data[k] * rstdC[k], mu = meanC[k], r = rstdC[k]
-                    if training {
-                        let mg = Float(sumG[k] / Double(m)), mgx = Float(sumGX[k] / Double(m))
-                        for j in 0..<hw { d[j] = wr * (gq[j] - mg - (xq[j] - mu) * r * mgx) }
-                    } else {
-                        for j in 0..<hw { d[j] = wr * gq[j] }
+                let dp = t.data
+                Parallel.forRange(n * c, costPerItem: 4 * hw) { planes in
+                    for plane in planes {
+                        let k = plane % c
+                        let gq = gp + plane * hw, xq = xin + plane * hw, d = dp + plane * hw
+                        let wr = wt[k] * rstdC[k], mu = meanC[k], r = rstdC[k]
+                        if training {
+                            let mg = Float(sums[k] / Double(m)), mgx = Float(sums[c + k] / Double(m))
+                            for j in 0..<hw { d[j] = wr * (gq[j] - mg - (xq[j] - mu) * r * mgx) }
+                        } else {
+                            for j in 0..<hw { d[j] = wr * gq[j] }
+                        }
                     }
-                } }
+                }
                 gx = t
             }
-            let gw = weight.requiresGrad ? Tensor(shape: weight.shape, values: sumGX.map { Float($0) }) : nil
-            let gb = bias.requiresGrad ? Tensor(shape: bias.shape, values: sumG.map { Float($0) }) : nil
+            let gw = weight.requiresGrad ? Tensor(shape: weight.shape, values: (0..<c).map { Float(sums[c + $0]) }) : nil
+            let gb = bias.requiresGrad ? Tensor(shape: bias.shape, values: (0..<c).map { Float(sums[$0]) }) : nil
             return [gx, gw, gb]
         }
     }

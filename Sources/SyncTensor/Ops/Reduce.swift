@@ -52,27 +52,31 @@ enum ReduceKernel {
                     var acc: Double = 0
                     let p = x + o * n
                     var i = 0
-                    // Blocked float partial sums, accumulated into Double every block.
+                    // Vectorised float partial sums per block, accumulated into Double every block.
                     while i < n {
                         let end = Swift.min(i + 256, n)
-                        var part: Float = 0
-                        for j in i..<end { part += p[j] }
-                        acc += Double(part)
+                        acc += Double(VectorMath.sum(p + i, end - i))
                         i = end
                     }
                     y[o] = Float(acc)
                 }
             }
         } else {
-            Parallel.forRange(outer, costPerItem: n * inner) { r in
-                var acc = [Double](repeating: 0, count: inner)
-                for o in r {
-                    for j in 0..<inner { acc[j] = 0 }
+            // Work items are (outer index, block of inner columns) so a single outer slice (bias gradients:
+            // [rows, C] summed over rows) still splits over the workers; Double scratch once per chunk.
+            let block = Swift.min(inner, 1024), blocks = (inner + block - 1) / block
+            Parallel.forRange(outer * blocks, costPerItem: n * block) { r in
+                let acc = UnsafeMutablePointer<Double>.allocate(capacity: block)
+                defer { acc.deallocate() }
+                for item in r {
+                    let o = item / blocks, j0 = (item % blocks) * block, nj = Swift.min(block, inner - j0)
+                    for j in 0..<nj { acc[j] = 0 }
                     for i in 0..<n {
-                        let p = x + (o * n + i) * inner
-                        for j in 0..<inner { acc[j] += Double(p[j]) }
+                        let p = x + (o * n + i) * inner + j0
+                        for j in 0..<nj { acc[j] += Double(p[j]) }
                     }
-                    for j in 0..<inner { y[o * inner + j] = Float(acc[j]) }
+                    let q = y + o * inner + j0
+                    for j in 0..<nj { q[j] = Float(acc[j]) }
                 }
             }
         }

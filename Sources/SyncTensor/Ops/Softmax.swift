@@ -12,8 +12,7 @@ extension Tensor {
             Parallel.forRange(rows, costPerItem: c * 2) { r in
                 for row in r {
                     let yy = y + row * c, gg = gp + row * c, dd = d + row * c
-                    var dot: Float = 0
-                    for j in 0..<c { dot += yy[j] * gg[j] }
+                    let dot = VectorMath.dot(yy, gg, c)
                     for j in 0..<c { dd[j] = yy[j] * (gg[j] - dot) }
                 }
             }
@@ -29,16 +28,15 @@ extension Tensor {
 }
 
 public enum SoftmaxKernel {
-    /// Row-wise softmax from `x` to `y` (may alias).
+    /// Row-wise softmax from `x` to `y` (may alias): vectorised max, `VectorMath.exp`, sum and scale.
     public static func rows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int) {
+        if c == 0 { return }
         Parallel.forRange(rows, costPerItem: c * 4) { r in
             for row in r {
                 let xx = x + row * c, yy = y + row * c
-                var m = -Float.infinity
-                for j in 0..<c where xx[j] > m { m = xx[j] }
-                var s: Float = 0
-                for j in 0..<c { let e = expf(xx[j] - m); yy[j] = e; s += e }
-                let inv = 1 / s
+                let m = VectorMath.max(xx, c)
+                for j in 0..<c { yy[j] = VectorMath.exp(xx[j] - m) }
+                let inv = 1 / VectorMath.sum(yy, c)
                 for j in 0..<c { yy[j] *= inv }
             }
         }

@@ -5,7 +5,7 @@ public enum UnaryOp: Sendable { case relu, gelu, sigmoid, exp, log, sqrt, sin, c
 
 extension Tensor {
     public func relu() -> Tensor { unary(.relu) }
-    /// Exact GELU: 0.5 x (1 + erf(x / sqrt 2)) (PyTorch `nn.GELU()` default).
+    /// Exact GELU: 0.5 x (1 + erf(x / sqrt 2)) (PyTorch `nn.GELU()` default; erf from `VectorMath.erf`, 5e-8 abs).
     public func gelu() -> Tensor { unary(.gelu) }
     public func sigmoid() -> Tensor { unary(.sigmoid) }
     public func exp() -> Tensor { unary(.exp) }
@@ -33,21 +33,32 @@ extension Tensor {
         let input = self
         return out.recording("clamp", [self]) { g in
             let m = Tensor(zeros: input.shape, zeroed: false)
-            for i in 0..<input.count { m.data[i] = (input.data[i] >= lo && input.data[i] <= hi) ? g.data[i] : 0 }
+            let xi = input.data, gp = g.data, d = m.data
+            Parallel.forRange(input.count) { r in for i in r { d[i] = (xi[i] >= lo && xi[i] <= hi) ? gp[i] : 0 } }
             return [m]
         }
     }
 
     /// 1 where `x > threshold`, else 0 (no gradient).
-    public func greater(than threshold: Float) -> Tensor { compare { $0 > threshold } }
+    public func greater(than threshold: Float) -> Tensor { compare(.greater, threshold) }
     /// 1 where `x >= threshold`, else 0 (no gradient).
-    public func greaterOrEqual(_ threshold: Float) -> Tensor { compare { $0 >= threshold } }
+    public func greaterOrEqual(_ threshold: Float) -> Tensor { compare(.greaterOrEqual, threshold) }
     /// 1 where `x < threshold`, else 0 (no gradient).
-    public func less(than threshold: Float) -> Tensor { compare { $0 < threshold } }
+    public func less(than threshold: Float) -> Tensor { compare(.less, threshold) }
 
-    private func compare(_ pred: (Float) -> Bool) -> Tensor {
+    private enum Comparison { case greater, greaterOrEqual, less }
+
+    /// One tight loop per comparison (no per-element closure), split over the workers.
+    private func compare(_ op: Comparison, _ t: Float) -> Tensor {
         let out = Tensor(zeros: shape, zeroed: false)
-        for i in 0..<count { out.data[i] = pred(data[i]) ? 1 : 0 }
+        let x = data, y = out.data
+        Parallel.forRange(count) { r in
+            switch op {
+            case .greater: for i in r { y[i] = x[i] > t ? 1 : 0 }
+            case .greaterOrEqual: for i in r { y[i] = x[i] >= t ? 1 : 0 }
+            case .less: for i in r { y[i] = x[i] < t ? 1 : 0 }
+            }
+        }
         return out
     }
 
@@ -71,8 +82,8 @@ enum UnaryKernel {
         Parallel.forRange(n, costPerItem: op == .relu || op == .abs || op == .square ? 1 : 8) { r in
             switch op {
             case .relu: for i in r { y[i] = x[i] > 0 ? x[i] : 0 }
-            case .gelu: for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + erff(v * invSqrt2)) }
-            case .sigmoid: for i in r { y[i] = 1 / (1 + expf(-x[i])) }
+            case .gelu: for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + VectorMath.erf(v * invSqrt2)) }
+            case .sigmoid: for i in r { y[i] = 1 / (1 + VectorMath.exp(-x[i])) }
             case .exp: for i in r { y[i] = expf(x[i]) }
             case .log: for i in r { y[i] = logf(x[i]) }
             case .sqrt: for i in r { y[i] = sqrtf(x[i]) }
@@ -94,8 +105,8 @@ enum UnaryKernel {
             case .gelu:
                 for i in r {
                     let v = x[i]
-                    let cdf = 0.5 * (1 + erff(v * invSqrt2))
-                    let pdf = invSqrt2Pi * expf(-0.5 * v * v)
+                    let cdf = 0.5 * (1 + VectorMath.erf(v * invSqrt2))
+                    let pdf = invSqrt2Pi * VectorMath.exp(-0.5 * v * v)
                     gi[i] = g[i] * (cdf + v * pdf)
                 }
             case .sigmoid: for i in r { gi[i] = g[i] * y[i] * (1 - y[i]) }

@@ -37,14 +37,46 @@ func peakResidentMiB() -> Double {
     return 0
 }
 
-/// Raw BLAS sgemm rate for C[m, n] = A[m, k] B[k, n] in GFLOP/s (median of `runs`).
-func sgemmGFLOPS(m: Int, n: Int, k: Int, runs: Int = 5) -> Double {
-    let a = Tensor(filled: 0.5, shape: [m, k]), b = Tensor(filled: 0.25, shape: [k, n])
-    let c = Tensor(zeros: [m, n])
-    let t = TimingSummary(BenchClock.samples(runs: runs) {
-        BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n)
-    })
-    return 2 * Double(m) * Double(n) * Double(k) / t.median / 1e9
+/// Raw BLAS sgemm rate for C[m, n] = op(A) op(B) with op(A) m x k, op(B) k x n, in GFLOP/s (median of `runs`).
+func sgemmGFLOPS(m: Int, n: Int, k: Int, transB: Bool = false, runs: Int = 5) -> Double {
+    let raw = RawSgemm(m: m, n: n, k: k, transB: transB)
+    let t = TimingSummary(BenchClock.samples(runs: runs) { raw.run() })
+    return raw.flops / t.median / 1e9
+}
+
+/// `batch` back-to-back BLAS sgemm calls of one shape on preallocated operands: the reference an engine op
+/// of the same shape (and the same transposes) is compared against.
+struct RawSgemm {
+    let m: Int, n: Int, k: Int, batch: Int, transB: Bool
+    let a: Tensor, b: Tensor, c: Tensor
+    init(m: Int, n: Int, k: Int, batch: Int = 1, transB: Bool = false) {
+        self.m = m; self.n = n; self.k = k; self.batch = batch; self.transB = transB
+        a = Tensor(filled: 0.5, shape: [batch, m, k]); b = Tensor(filled: 0.25, shape: [batch, k, n])
+        c = Tensor(zeros: [batch, m, n])
+    }
+    var flops: Double { 2 * Double(batch) * Double(m) * Double(n) * Double(k) }
+    func run() {
+        for i in 0..<batch {
+            BLAS.sgemm(transA: false, transB: transB, m: m, n: n, k: k, a: a.data + i * m * k, lda: k,
+                       b: b.data + i * k * n, ldb: transB ? k : n, c: c.data + i * m * n, ldc: n)
+        }
+    }
+}
+
+/// Times `op` and `reference` alternately (one warm-up each), so that load from other processes on a shared
+/// machine hits both alike: at least `runs` pairs and, for short cases, more until `minSeconds` have passed
+/// (at most 500 pairs). Returns the two sorted sample lists.
+func interleavedSamples(runs: Int, minSeconds: Double = 0.5, _ op: () -> Void,
+                        _ reference: () -> Void) -> (op: [Double], reference: [Double]) {
+    op(); reference()
+    var a: [Double] = [], b: [Double] = []
+    var total = 0.0
+    while a.count < runs || (total < minSeconds && a.count < 500) {
+        a.append(BenchClock.seconds(op))
+        b.append(BenchClock.seconds(reference))
+        total += a[a.count - 1] + b[b.count - 1]
+    }
+    return (a.sorted(), b.sorted())
 }
 
 func format(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
