@@ -36,7 +36,7 @@ final class PredictorTests: XCTestCase {
                 let out = try predictor.predict(objects)
                 for (j, o) in out.enumerated() {
                     let want = expected.narrowed(0, start: img * perImage + j, length: 1)
-                    let check = ParityCheck.output("\(dir.lastPathComponent) box \(img).\(j)", actual: o.lowResLogits, expected: want)
+                    let check = ParityCheck.output("\(dir.lastPathComponent) box \(img).\(j)", actual: o.lowResLogits!, expected: want)
                     XCTAssertTrue(check.passed, "\(check)")
                     XCTAssertEqual(o.label, j + 1)
                     XCTAssertEqual(o.mask.width, s)

@@ -30,7 +30,7 @@ final class TinyViTParityTests: XCTestCase {
         let store = ParameterStore()
         let encoder = try TinyViTEncoder(store.root["image_encoder"], config: set.config)
         let checkpoint = try Checkpoint.load(path: weights).tensors
-        let report = try store.load(from: TinyViTCheckpointSource(map: checkpoint), options: LoadOptions(allowUnexpected: true))
+        let report = try store.load(from: checkpoint, options: LoadOptions(allowUnexpected: true))
         XCTAssertEqual(report.unexpected.filter { $0.hasPrefix("image_encoder.") }, [], "\(set.name): unused encoder tensors")
         XCTAssertEqual(report.loaded.count, store.entries.count, "\(set.name): every encoder tensor loaded")
 
@@ -69,17 +69,6 @@ final class TinyViTParityTests: XCTestCase {
         let err = TinyViTCompare.maxAbsDiff(actual, expected)
         print("TinyViT parity \(set) \(name): max|a-b| = \(err) (tolerance \(1e-3 * scale))")
         XCTAssertLessThanOrEqual(err, 1e-3 * scale, "\(set) \(name)", file: file, line: line)
-    }
-}
-
-/// A SyncIO tensor map seen as a SyncNN `TensorSource` (until the shared bridge exists).
-struct TinyViTCheckpointSource: TensorSource {
-    let map: TensorMap
-    var tensorNames: [String] { map.names }
-    func shape(of name: String) -> [Int]? { map[name]?.shape }
-    func floatValues(of name: String) throws -> [Float] {
-        guard let t = map[name] else { throw WeightLoadError.missingKeys([name]) }
-        return t.floats()
     }
 }
 

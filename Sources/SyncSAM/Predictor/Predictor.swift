@@ -1,18 +1,6 @@
 import MedImage
 import SyncTensor
 
-/// One object's prediction at the original image size.
-public struct PredictedObject: Sendable {
-    /// Label of the object in label maps (1, 2, ... unless the prompt set one).
-    public let label: Int
-    /// Binary mask at the original size (logits > 0).
-    public let mask: BinaryMask
-    /// Low-resolution logits [1, 1, m, m] to feed back as the mask prompt of the next round.
-    public let lowResLogits: Tensor
-    /// The decoder's IoU estimate for the chosen mask (SAM-style decoders only).
-    public let score: Float?
-}
-
 /// SAM's `SamPredictor` for any `PromptableSegmenter`: `setImage` computes and caches the image embedding,
 /// `predict` decodes any mix of boxes, clicks and previous masks for one or many objects (SPEC section 0
 /// preprocessing and mapping back). Inference runs without an autograd tape.
@@ -51,10 +39,10 @@ public final class Predictor {
 
     /// Predicts every object. `previous[i]`, when given, is object i's low-res logits from the last round.
     /// Objects with the same prompt structure are decoded in one batch.
-    public func predict(_ objects: [ObjectPrompt], previous: [Tensor?] = []) throws(PromptError) -> [PredictedObject] {
+    public func predict(_ objects: [ObjectPrompt], previous: [Tensor?] = []) throws(PromptError) -> [ObjectPrediction] {
         guard let transform, let embedding else { preconditionFailure("predict called before setImage") }
         for o in objects { try o.validate(width: transform.originalWidth, height: transform.originalHeight) }
-        var results = [PredictedObject?](repeating: nil, count: objects.count)
+        var results = [ObjectPrediction?](repeating: nil, count: objects.count)
         // Group by (has box, number of points, has mask) so tensors stack.
         var groups: [String: [Int]] = [:]
         for (i, o) in objects.enumerated() {
@@ -84,7 +72,7 @@ public final class Predictor {
                 }
                 let mask = try! BinaryMask(width: transform.originalWidth, height: transform.originalHeight, values: values)
                 let score = out.iouPredictions.map { $0.data[j * k + best] }
-                results[i] = PredictedObject(label: objects[i].label ?? (i + 1), mask: mask, lowResLogits: low, score: score)
+                results[i] = ObjectPrediction(label: objects[i].label ?? (i + 1), mask: mask, score: score, lowResLogits: low)
             }
         }
         return results.map { $0! }
@@ -125,7 +113,7 @@ public final class Predictor {
 
     /// One label map for several objects: each pixel takes the label of the predicted object covering it;
     /// where objects overlap, the later object wins. Values are the objects' labels, 0 elsewhere.
-    public static func labelMap(_ objects: [PredictedObject], width: Int, height: Int) -> Image2D {
+    public static func labelMap(_ objects: [ObjectPrediction], width: Int, height: Int) -> Image2D {
         var labels = [Float](repeating: 0, count: width * height)
         for o in objects {
             o.mask.values.withUnsafeBufferPointer { m in

@@ -84,7 +84,7 @@ final class TinyViTLiteMedSAMTests: XCTestCase {
         let data = try JSONSerialization.data(withJSONObject: try XCTUnwrap(TinyViTFixtures.json(set)["config"]))
         let model = try LiteMedSAM(config: try JSONDecoder().decode(LiteMedSAMConfig.self, from: data))
         let weights = try Checkpoint.load(path: try set.weightsPath()).tensors
-        try model.load(from: TinyViTCheckpointSource(map: weights))
+        try model.load(from: weights)
         return (model, try Checkpoint.load(path: set.ioPath).tensors)
     }
 
