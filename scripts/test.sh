@@ -8,6 +8,7 @@ cd "$repo"
 bash scripts/setup-system.sh
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --build-tests
+swift build "${flags[@]}" --product syncsam   # the CLI tests run the executable
 bin="$(swift build "${flags[@]}" --show-bin-path)/syncsam"
 bash scripts/fetch-litemedsam.sh "$bin" || echo "test: LiteMedSAM weights unavailable; real-weight tests will be skipped"
 swift test "${flags[@]}" --skip-build --disable-swift-testing
