@@ -51,7 +51,7 @@ public enum TrainingCurveSVG {
                 let line = epochs.map { "\(f(sx($0.x))),\(f(sy(panel.value($0))))" }.joined(separator: " ")
                 svg += "<polyline points=\"\(line)\" fill=\"none\" stroke=\"\(panel.color)\" stroke-width=\"2.5\"/>\n"
                 for e in epochs {
-                    svg += "<circle cx=\"\(f(sx(e.x)))\" cy=\"\(f(sy(panel.value(e))))\" r=\"3.5\" fill=\"\(panel.color)\"><title>epoch mean \(label(panel.value(e)))</title></circle>\n"
+                    svg += "<circle cx=\"\(f(sx(e.x)))\" cy=\"\(f(sy(panel.value(e))))\" r=\"3.5\" fill=\"\(panel.color)\"><title>epoch mean \(String(format: "%.4g", panel.value(e)))</title></circle>\n"
                 }
             }
             svg += "</g>\n"
