@@ -83,7 +83,7 @@ struct TrainCommand: ParsableCommand {
             modelConfig = cfg
             kind = TrainableModel.kind(of: cfg)
             configJSON = storedJSON
-            modelName = config ?? describe(cfg)
+            modelName = config.map { ModelPreset.named($0) != nil ? $0 : URL(fileURLWithPath: $0).lastPathComponent } ?? describe(cfg)
             settings = state.config
             try checkUnchanged(settings)
             if let epochs { settings.epochs = epochs }
@@ -93,7 +93,7 @@ struct TrainCommand: ParsableCommand {
             guard let config else { fail("--config NAME is required (or --checkpoint FILE to resume a run)") }
             (kind, modelConfig) = try TrainableModel.resolve(config: config)
             configJSON = nil
-            modelName = config
+            modelName = ModelPreset.named(config) != nil ? config : URL(fileURLWithPath: config).lastPathComponent
             let last = outDir.appendingPathComponent(TrainingRun.lastCheckpointFile)
             if FileManager.default.fileExists(atPath: last.path) {
                 fail("\(out) already holds a run; resume it with --checkpoint \(last.path) or choose another --out")
@@ -115,17 +115,18 @@ struct TrainCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let dataset = try TrainingData(root: dataRoot, seed: settings.seed, splitFile: outDir.appendingPathComponent("split.json"))
 
+        let batches = (dataset.trainRecords.count + settings.imagesPerBatch - 1) / settings.imagesPerBatch
+        let progress = TrainingProgress(totalEpochs: settings.epochs, batchesPerEpoch: batches)
         let built = TrainableModel(kind: kind, config: modelConfig, seed: settings.seed)
-        let progressLog = TrainingProgress(totalEpochs: settings.epochs, batchesPerEpoch: 1)
         if let spec {
             let report = try PretrainedInitialisation.apply(spec, to: built.model)
             var parts: [String] = []
             if let s = spec.sam, let r = report.sam { parts.append("SAM \(s) (\(r.loaded.count) tensors)") }
             if let c = spec.cnn, let r = report.cnn { parts.append("ResNet \(c) (\(r.loaded.count) tensors)") }
             if report.zeroedFusion { parts.append("fusion projections zeroed") }
-            progressLog.message("init: " + parts.joined(separator: ", "))
+            progress.message("init: " + parts.joined(separator: ", "))
         } else if resumeFrom == nil {
-            progressLog.message("init: none given, training from random weights (seed \(settings.seed))")
+            progress.message("init: none given, training from random weights (seed \(settings.seed))")
         }
         let mode = settings.freeze ?? FreezeMode.defaultMode(for: built.model)
         try mode.apply(to: built.model)
@@ -135,20 +136,18 @@ struct TrainCommand: ParsableCommand {
             do { try trainer.restore(from: resumeFrom) } catch {
                 throw TrainingSetupError.weights(path: resumeFrom.path, reason: "\(error)")
             }
-            progressLog.message("resumed \(resumeFrom.path): epoch \(trainer.epoch + 1), batch \(trainer.batch), \(trainer.updates) updates done")
+            progress.message("resumed \(resumeFrom.path): epoch \(trainer.epoch + 1), batch \(trainer.batch), \(trainer.updates) updates done")
         }
 
         let counts = built.parameterCounts
-        let batches = trainer.sampler.batchesPerEpoch
-        progressLog.message("model \(modelName) (\(kind.rawValue)): \(counts.total.formatted()) parameters, \(counts.trainable.formatted()) trainable (freeze \(mode.rawValue)); \(settings.optimizer.decoupledWeightDecay ? "AdamW" : "Adam") lr \(settings.optimizer.learningRate)")
-        progressLog.message("data \(dataset.index.name) (\(dataset.layout.rawValue)): \(dataset.trainRecords.count) training images, \(dataset.split.test.count) test (\(dataset.split.unit.rawValue) split), \(batches) batches/epoch of \(settings.imagesPerBatch) images x \(settings.masksPerImage) masks")
+        progress.message("model \(modelName) (\(kind.rawValue)): \(counts.total.formatted()) parameters, \(counts.trainable.formatted()) trainable (freeze \(mode.rawValue)); \(settings.optimizer.decoupledWeightDecay ? "AdamW" : "Adam") lr \(settings.optimizer.learningRate)")
+        progress.message("data \(dataset.index.name) (\(dataset.layout.rawValue)): \(dataset.trainRecords.count) training images, \(dataset.split.test.count) test (\(dataset.split.unit.rawValue) split), \(batches) batches/epoch of \(settings.imagesPerBatch) images x \(settings.masksPerImage) masks")
         if trainer.epoch >= settings.epochs {
-            progressLog.message("nothing to do: \(trainer.epoch) of \(settings.epochs) epochs done (pass --epochs to extend)")
+            progress.message("nothing to do: \(trainer.epoch) of \(settings.epochs) epochs done (pass --epochs to extend)")
             return
         }
         let run = try TrainingRun(trainer: trainer, directory: outDir, modelConfigJSON: configJSON ?? built.configJSON,
                                   title: "\(modelName) on \(dataset.index.name)")
-        let progress = TrainingProgress(totalEpochs: settings.epochs, batchesPerEpoch: batches)
         run.progress = progress
         try run.run(maxBatches: maxSteps)
         if trainer.epoch < settings.epochs {

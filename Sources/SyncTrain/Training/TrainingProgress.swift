@@ -10,7 +10,7 @@ public final class TrainingProgress {
     public let interactive: Bool
     public let logInterval: Double
     private let output: FileHandle
-    private let start = DispatchTime.now().uptimeNanoseconds
+    private var start = DispatchTime.now().uptimeNanoseconds
     private var epochStart = DispatchTime.now().uptimeNanoseconds
     private var lastDraw: UInt64 = 0
     private var batches = 0, images = 0, epochBatches = 0, epochImages = 0
@@ -23,6 +23,13 @@ public final class TrainingProgress {
         self.interactive = interactive ?? (isatty(output.fileDescriptor) != 0)
         self.logInterval = logInterval
         self.output = output
+    }
+
+    /// Starts the clocks (call when training starts, so that loading time is not counted as training).
+    public func begin() {
+        start = DispatchTime.now().uptimeNanoseconds
+        epochStart = start
+        batches = 0; images = 0; epochBatches = 0; epochImages = 0
     }
 
     /// After each batch, with the running means of the current epoch (nil before its first update).

@@ -67,6 +67,7 @@ public final class TrainingRun {
             progress?.epochDone(epochsDone, loss: e?.loss, dice: e?.dice)
             try previousEpoch?(epochsDone)
         }
+        progress?.begin()
         try trainer.run(checkpoint: lastCheckpointURL, modelConfigJSON: modelConfigJSON, stopAfterBatches: maxBatches)
     }
 

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels, the encoder, the decoder, segmentation and training steps.",
-        subcommands: [BenchOpsCommand.self]
+        subcommands: [BenchOpsCommand.self, BenchTrainCommand.self]
     )
 }
