@@ -22,6 +22,21 @@ public final class InteractiveTrainer {
     public private(set) var updates = 0
     /// Receives every update's record (e.g. a `JSONLWriter`).
     public var onStep: ((StepRecord) throws -> Void)?
+    /// Called by `run` after every batch, skipped ones included (progress display).
+    public var onBatchEnd: ((BatchEnd) throws -> Void)?
+    /// Called by `run` at the end of every epoch, after its checkpoint was written, with the number of epochs done.
+    public var onEpochEnd: ((Int) throws -> Void)?
+
+    /// A batch `run` has just finished.
+    public struct BatchEnd: Sendable, Equatable {
+        public var epoch: Int
+        /// Index of the finished batch in its epoch.
+        public var batch: Int
+        public var batchesInEpoch: Int
+        /// Images and masks trained on (0 for a batch without any usable mask).
+        public var images: Int
+        public var masks: Int
+    }
 
     /// A trainer over the model's currently trainable parameters (set the frozen set on the store first).
     public init(model: any PromptableSegmenter, dataset: DatasetIndex, records: [ImageRecord], config: TrainingConfig) {
@@ -89,20 +104,25 @@ public final class InteractiveTrainer {
                 if let b = item { try train(b, epoch: epoch, batch: batch) }
                 batch += 1
                 done += 1
+                try onBatchEnd?(BatchEnd(epoch: epoch, batch: batch - 1, batchesInEpoch: order.count,
+                                         images: item?.images.shape[0] ?? 0, masks: item?.masks.count ?? 0))
                 let every = config.checkpointEveryBatches
                 if let checkpoint, every > 0, batch % every == 0, batch < order.count {
                     try save(to: checkpoint, modelConfigJSON: modelConfigJSON)
                 }
                 if let stop = stopAfterBatches, done >= stop {
                     loader.cancel()
-                    if batch == order.count { epoch += 1; batch = 0 }
+                    let epochDone = batch == order.count
+                    if epochDone { epoch += 1; batch = 0 }
                     if let checkpoint { try save(to: checkpoint, modelConfigJSON: modelConfigJSON) }
+                    if epochDone { try onEpochEnd?(epoch) }
                     return
                 }
             }
             epoch += 1
             batch = 0
             if let checkpoint { try save(to: checkpoint, modelConfigJSON: modelConfigJSON) }
+            try onEpochEnd?(epoch)
         }
     }
 

@@ -42,6 +42,13 @@ public enum TrainingCheckpoint {
     public static func modelConfigJSON(at url: URL) throws -> String? {
         try Safetensors.read(path: url.path).metadata[modelConfigKey]
     }
+
+    /// The loop state stored in a checkpoint (its training config included), nil when the file has none.
+    /// Reads only the header (the file is memory-mapped).
+    public static func state(at url: URL) throws -> InteractiveTrainer.State? {
+        guard let text = try Safetensors.read(path: url.path).metadata[stateKey] else { return nil }
+        return try JSONDecoder().decode(InteractiveTrainer.State.self, from: Data(text.utf8))
+    }
 }
 
 extension InteractiveTrainer {

@@ -16,6 +16,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var prefetch: Int = 2
     /// Save a checkpoint every this many batches (0: only at the end of each epoch).
     public var checkpointEveryBatches: Int = 0
+    /// The trained set; nil: the model's default (`FreezeMode.defaultMode(for:)`). Optional so that checkpoints
+    /// written before it existed still decode.
+    public var freeze: FreezeMode?
 
     public init() {}
     /// The paper's recipe (12 epochs, Adam 1e-4, x0.1 at epoch 10, 20 x Dice + Focal, 5 masks per image).

@@ -5,6 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels, the encoder, the decoder, segmentation and training steps.",
-        subcommands: [BenchOpsCommand.self, BenchEncoderCommand.self, BenchDecoderCommand.self, BenchSegmentCommand.self, BenchLoadCommand.self]
+        subcommands: [BenchOpsCommand.self, BenchEncoderCommand.self, BenchDecoderCommand.self, BenchSegmentCommand.self,
+                      BenchLoadCommand.self, BenchTrainCommand.self]
     )
 }
