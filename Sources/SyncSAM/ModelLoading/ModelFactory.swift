@@ -91,6 +91,10 @@ public enum ModelFactory {
                 if inner.names.contains(where: { $0.hasPrefix("image_encoder.") }) { map = inner; break }
             }
         }
+        // Training checkpoints carry optimiser state beside the weights; it is not part of the model.
+        if map.names.contains(where: { $0.hasPrefix("optimizer.") }) {
+            map = TensorMap(map.entries.filter { !$0.name.hasPrefix("optimizer.") })
+        }
         let fileName = URL(fileURLWithPath: path).lastPathComponent
         let family = families.first { f in config.map { f.presets.contains($0) } ?? f.recognises(map) }
         if let f = family {
