@@ -41,18 +41,20 @@ extension Tensor {
             BLAS.sgemm(transA: false, transB: false, m: o, n: hw, k: ckk, a: weight.data, lda: ckk,
                        b: colPtr, ldb: hw, beta: bias == nil ? 0 : 1, c: y, ldc: hw)
         }
-        let input = self
-        var inputs = [input, weight]
+        var inputs = [self, weight]
         if let bias { inputs.append(bias) }
+        // The input is kept only when the weight needs its gradient.
+        let needInputGrad = requiresGrad, inputShape = shape
+        let savedInput: Tensor? = weight.requiresGrad ? self : nil
         return out.recording("conv2d", inputs) { g in
             var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
-            if input.requiresGrad { gx = Tensor(zeros: input.shape) }
+            if needInputGrad { gx = Tensor(zeros: inputShape) }
             if weight.requiresGrad { gw = Tensor(zeros: weight.shape) }
             let tmp = TensorStorage(count: ckk * hw, zeroed: false)
             for b in 0..<n {
                 let gy = g.data + b * o * hw
-                let x = input.data + b * c * h * w
-                if let gw {
+                if let gw, let input = savedInput {
+                    let x = input.data + b * c * h * w
                     let colPtr: UnsafePointer<Float>
                     if geo.isPointwise { colPtr = UnsafePointer(x) }
                     else { Im2Col.im2col(x, c: c, h: h, w: w, geo: geo, ho: ho, wo: wo, tmp.base); colPtr = UnsafePointer(tmp.base) }
@@ -102,12 +104,13 @@ extension Tensor {
                 for i in 0..<plane { p[i] += v }
             } }
         }
-        let input = self
-        var inputs = [input, weight]
+        var inputs = [self, weight]
         if let bias { inputs.append(bias) }
+        let needInputGrad = requiresGrad, inputShape = shape
+        let savedInput: Tensor? = weight.requiresGrad ? self : nil
         return out.recording("conv_transpose2d", inputs) { g in
             var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
-            if input.requiresGrad { gx = Tensor(zeros: input.shape, zeroed: false) }
+            if needInputGrad { gx = Tensor(zeros: inputShape, zeroed: false) }
             if weight.requiresGrad { gw = Tensor(zeros: weight.shape) }
             let tmp = TensorStorage(count: ckk * hw, zeroed: false)
             for b in 0..<n {
@@ -116,7 +119,7 @@ extension Tensor {
                     BLAS.sgemm(transA: false, transB: false, m: cin, n: hw, k: ckk, a: weight.data, lda: ckk,
                                b: tmp.base, ldb: hw, c: gx.data + b * cin * hw, ldc: hw)
                 }
-                if let gw {
+                if let gw, let input = savedInput {
                     BLAS.sgemm(transA: false, transB: true, m: cin, n: ckk, k: hw, a: input.data + b * cin * hw, lda: hw,
                                b: tmp.base, ldb: hw, beta: 1, c: gw.data, ldc: ckk)
                 }

@@ -92,15 +92,18 @@ extension Tensor {
         let x = self
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
+        // Capture the input only when the weight needs its gradient (frozen layers keep no activation).
+        let needInputGrad = x.requiresGrad, inputShape = x.shape
+        let savedInput: Tensor? = weight.requiresGrad ? x : nil
         return out.recording("linear", inputs) { g in
             var gx: Tensor? = nil, gw: Tensor? = nil, gbias: Tensor? = nil
-            if x.requiresGrad {
-                let t = Tensor(zeros: x.shape, zeroed: false)
+            if needInputGrad {
+                let t = Tensor(zeros: inputShape, zeroed: false)
                 BLAS.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: g.data, lda: outF,
                            b: weight.data, ldb: inF, c: t.data, ldc: inF)
                 gx = t
             }
-            if weight.requiresGrad {
+            if let x = savedInput {
                 let t = Tensor(zeros: weight.shape, zeroed: false)
                 BLAS.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.data, lda: outF,
                            b: x.data, ldb: inF, c: t.data, ldc: inF)

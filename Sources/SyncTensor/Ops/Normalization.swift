@@ -80,14 +80,14 @@ extension Tensor {
         var inputs = [self]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
-        let input = self
+        let needInputGrad = requiresGrad, inputShape = shape
         return out.recording("layer_norm", inputs) { g in
             // The closure owns the saved statistics (the raw pointers below point into them).
             let xh = xhat.base, rs = rstd.base
             let gp = g.data
             var gx: Tensor? = nil
-            if input.requiresGrad {
-                let t = Tensor(zeros: input.shape, zeroed: false)
+            if needInputGrad {
+                let t = Tensor(zeros: inputShape, zeroed: false)
                 let d = t.data
                 Parallel.forRange(outer, costPerItem: c * inner * 4) { range in
                     var m1 = [Double](repeating: 0, count: inner), m2 = [Double](repeating: 0, count: inner)

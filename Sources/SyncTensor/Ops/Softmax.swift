@@ -6,9 +6,11 @@ extension Tensor {
         let c = shape[rank - 1], rows = count / max(c, 1)
         let out = Tensor(zeros: shape, zeroed: false)
         SoftmaxKernel.rows(data, out.data, rows: rows, c: c)
+        // The output's storage (not the tensor: no cycle through its tape node) is all the backward needs.
+        let saved = out.storage, outShape = shape
         return out.recording("softmax", [self]) { g in
-            let gi = Tensor(zeros: out.shape, zeroed: false)
-            let y = out.data, gp = g.data, d = gi.data
+            let gi = Tensor(zeros: outShape, zeroed: false)
+            let y = saved.base, gp = g.data, d = gi.data
             Parallel.forRange(rows, costPerItem: c * 2) { r in
                 for row in r {
                     let yy = y + row * c, gg = gp + row * c, dd = d + row * c

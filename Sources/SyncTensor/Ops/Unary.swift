@@ -65,10 +65,20 @@ extension Tensor {
     func unary(_ op: UnaryOp) -> Tensor {
         let out = Tensor(zeros: shape, zeroed: false)
         UnaryKernel.forward(op, data, out.data, count)
-        let input = self
+        // Keep only what the derivative reads: the output's storage for relu, sigmoid, exp, sqrt and tanh (a
+        // storage, not the tensor, so the tape holds no cycle), the input otherwise.
+        let outputOnly: Bool
+        switch op {
+        case .relu, .sigmoid, .exp, .sqrt, .tanh: outputOnly = true
+        default: outputOnly = false
+        }
+        let y = out.storage, n = count, inShape = shape
+        let savedInput: Tensor? = outputOnly ? nil : self
         return out.recording("unary", [self]) { g in
-            let gi = Tensor(zeros: input.shape, zeroed: false)
-            UnaryKernel.backward(op, input.data, out.data, g.data, gi.data, input.count)
+            let gi = Tensor(zeros: inShape, zeroed: false)
+            // relu's derivative tests x > 0, equivalently y > 0.
+            let x = savedInput.map { UnsafePointer($0.data) } ?? UnsafePointer(y.base)
+            UnaryKernel.backward(op, x, y.base, g.data, gi.data, n)
             return [gi]
         }
     }
