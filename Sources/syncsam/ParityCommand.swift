@@ -3,6 +3,7 @@ import Foundation
 import SyncIO
 import SyncNN
 import SyncSAM
+import SyncTrain
 
 /// `syncsam parity DIR`: runs every check of a reference fixture directory (`syncsam.*`, `sam.*` and the
 /// LiteMedSAM layout) and prints one line per check with its max error and tolerance; non-zero exit on failure.
@@ -22,11 +23,12 @@ struct ParityCommand: ParsableCommand {
         let runner = ParityRunner(directory: URL(fileURLWithPath: directory)) { url in
             try Checkpoint.load(path: url.path).tensors
         }
+        runner.suites.append(.syncSAMTraining)
         let checks: [ParityCheck]
         do { checks = try runner.run() } catch { fail("\(directory): \(error)") }
         if checks.isEmpty { fail("\(directory): no fixture files recognised (syncsam.json, sam.json, tiny.json or real.json)") }
         for c in checks where !quiet || !c.passed {
-            print("\(c.passed ? "ok  " : "FAIL") \(c.name.padding(toLength: 48, withPad: " ", startingAt: 0)) max error \(String(format: "%.3e", c.maxError))  tolerance \(String(format: "%.3e", c.tolerance))")
+            print("\(c.passed ? "ok  " : "FAIL") \(c.name.padding(toLength: 64, withPad: " ", startingAt: 0)) max error \(String(format: "%.3e", c.maxError))  tolerance \(String(format: "%.3e", c.tolerance))")
         }
         let failed = checks.filter { !$0.passed }.count
         print("\(checks.count - failed) passed, \(failed) failed")
