@@ -91,7 +91,7 @@ final class DirectCopyTests: XCTestCase {
     private func residentMiB() -> Double {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (line.split(separator: " ").compactMap { Double($0) }.first ?? 0) / 1024
+        return (line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Double($0) }.first ?? 0) / 1024
     }
     #endif
 }
