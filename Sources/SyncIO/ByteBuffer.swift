@@ -77,6 +77,20 @@ final class ByteBuffer: @unchecked Sendable {
         bytes.withUnsafeBytes { copying($0) }
     }
 
+    /// Drops this process's resident pages of the mapped bytes `[offset, offset + length)` (widened to whole
+    /// pages), as after reading a tensor once. The bytes stay readable: a later access maps them again from the
+    /// file (the mapping is private and never written). No-op for owned buffers, whose memory is the only copy.
+    func releasePages(_ offset: Int, _ length: Int) {
+        guard mappedLength > 0, length > 0, offset >= 0, offset < mappedLength else { return }
+        let page = ByteBuffer.pageSize
+        let start = offset / page * page
+        let end = min((offset + length + page - 1) / page * page, (mappedLength + page - 1) / page * page)
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
+    /// The virtual memory page size.
+    static let pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 1)
+
     /// The bytes `range` as a raw buffer (the caller has checked the range).
     func slice(_ offset: Int, _ length: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + offset, count: length)

@@ -29,13 +29,54 @@ extension StoredTensor {
     /// The elements converted to Float (float16, bfloat16 and float64 converted exactly as PyTorch's `.float()`;
     /// integers and bools converted to the nearest Float).
     public func floats() -> [Float] {
-        let count = elementCount
-        return withContiguousBytes { raw in
-            [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                convertToFloat(raw, count: count, into: out.baseAddress!)
-                initialized = count
-            }
+        [Float](unsafeUninitializedCapacity: elementCount) { out, initialized in
+            copyFloats(into: out)
+            initialized = elementCount
         }
+    }
+
+    /// Writes the elements converted to Float (as `floats()`) into `destination`, straight from the stored bytes
+    /// when the view is contiguous (no temporary array). With `releasingMappedPages`, the file pages read are
+    /// released as the copy proceeds (in chunks of `releaseChunkBytes`), so even a large tensor keeps only a
+    /// few MiB of the file resident; see `releaseMappedPages()`.
+    /// - Precondition: `destination.count` equals `elementCount`.
+    public func copyFloats(into destination: UnsafeMutableBufferPointer<Float>, releasingMappedPages: Bool = false) {
+        let count = elementCount
+        precondition(destination.count == count, "\(destination.count) floats cannot hold a tensor of shape \(shape)")
+        guard count > 0 else { return }
+        let out = destination.baseAddress!
+        guard releasingMappedPages else {
+            withContiguousBytes { raw in convertToFloat(raw, count: count, into: out) }
+            return
+        }
+        guard isContiguous || count == 1 else {
+            withContiguousBytes { raw in convertToFloat(raw, count: count, into: out) }
+            releaseMappedPages()
+            return
+        }
+        let item = dtype.itemSize
+        let chunk = max(StoredTensor.releaseChunkBytes / item, 1)
+        var start = 0
+        while start < count {
+            let n = min(chunk, count - start)
+            convertToFloat(buffer.slice(byteOffset + start * item, n * item), count: n, into: out + start)
+            buffer.releasePages(byteOffset + start * item, n * item)
+            start += n
+        }
+    }
+
+    /// Bytes of a file mapping converted between releases by `copyFloats(into:releasingMappedPages:)`.
+    static let releaseChunkBytes = 4 << 20
+
+    /// Releases this process's resident pages of the file bytes the tensor views (after its values were copied
+    /// out): resident memory stays near one copy of the weights while a checkpoint is loaded. The values remain
+    /// readable (the pages map again from the file on the next access); no-op for tensors not viewing a file.
+    public func releaseMappedPages() {
+        let count = elementCount
+        guard count > 0 else { return }
+        var lastElement = 0
+        for (size, step) in zip(shape, strides) { lastElement += (size - 1) * step }
+        buffer.releasePages(byteOffset, (lastElement + 1) * dtype.itemSize)
     }
 
     /// The elements converted to Int64 (integers widened, bools as 0/1; floating values truncated toward zero,

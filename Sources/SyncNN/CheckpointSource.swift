@@ -2,12 +2,27 @@ import SyncIO
 
 /// Checkpoint tensors (any format SyncIO reads) as a source for `ParameterStore.load(from:options:)`:
 /// float16/bfloat16/float64 and integer dtypes are converted to Float32 on access.
+///
+/// Each read releases the tensor's pages of the file mapping afterwards, so loading a whole checkpoint keeps
+/// about one tensor of the file resident at a time (the values stay readable; they map again from the file).
 extension TensorMap: TensorSource {
     public var tensorNames: [String] { names }
     public func shape(of name: String) -> [Int]? { self[name]?.shape }
     public func floatValues(of name: String) throws -> [Float] {
-        guard let t = self[name] else { throw WeightLoadError.missingKeys([name]) }
+        let t = try tensor(name)
+        defer { t.releaseMappedPages() }
         return t.floats()
+    }
+    public func copyFloatValues(of name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let t = try tensor(name)
+        guard t.elementCount == destination.count else {
+            throw WeightLoadError.shapeMismatch(key: name, expected: [destination.count], found: t.shape)
+        }
+        t.copyFloats(into: destination, releasingMappedPages: true)
+    }
+    private func tensor(_ name: String) throws -> StoredTensor {
+        guard let t = self[name] else { throw WeightLoadError.missingKeys([name]) }
+        return t
     }
 }
 

@@ -19,10 +19,38 @@ public final class ParameterStore: @unchecked Sendable {
     private var index: [String: Int] = [:]
     /// BatchNorm layers use batch statistics and update running stats when true.
     public var training = false
-    /// Source of random initial values for layers created without a checkpoint.
-    public var rng: SeededRandom
 
-    public init(seed: UInt64 = 0) { rng = SeededRandom(seed: seed) }
+    /// When true (task-locally) while a store is created, the store defers initial values: see
+    /// `deferringInitialisation(_:)`.
+    @TaskLocal public static var defersInitialisation = false
+
+    /// Runs `body` (typically a model initialiser followed by `load(from:options:)`) so that the stores it
+    /// creates register zero-filled tensors (untouched `calloc` pages: no time, no resident memory) and remember
+    /// their initialisers. The first `load` then fills only the tensors the checkpoint did not provide, with
+    /// exactly the values an eager build would have given them; `initialisePendingTensors()` fills all of them.
+    public static func deferringInitialisation<R>(_ body: () throws -> R) rethrows -> R {
+        try $defersInitialisation.withValue(true, operation: body)
+    }
+
+    /// Whether new tensors are registered with deferred initial values (until the first load).
+    public private(set) var isDeferringInitialisation: Bool
+    /// Initialisers not yet applied, by entry index (deferred mode).
+    private var pending: [Int: Initialiser] = [:]
+    private var generator: SeededRandom
+    /// Draws of `generator` that an eager build would have made for tensors a checkpoint provided instead.
+    private var owedDraws = 0
+
+    /// Source of random initial values for layers created without a checkpoint. Its state is always what an
+    /// eager build would have left, deferred initialisation or not.
+    public var rng: SeededRandom {
+        get { settleOwedDraws(); return generator }
+        set { owedDraws = 0; generator = newValue }
+    }
+
+    public init(seed: UInt64 = 0) {
+        generator = SeededRandom(seed: seed)
+        isDeferringInitialisation = ParameterStore.defersInitialisation
+    }
 
     /// A builder rooted at the empty prefix.
     public var root: VarBuilder { VarBuilder(store: self, prefix: "") }
@@ -34,6 +62,51 @@ public final class ParameterStore: @unchecked Sendable {
         entries.append(Entry(name: name, tensor: tensor, kind: kind))
         tensor.requiresGrad = false
     }
+
+    /// Creates and registers a tensor of `shape` under `name`: initialised now, or zero-filled with `initialiser`
+    /// remembered when initialisation is deferred.
+    func create(_ name: String, _ shape: [Int], _ initialiser: Initialiser, kind: Kind) -> Tensor {
+        let tensor: Tensor
+        if isDeferringInitialisation {
+            tensor = Tensor(zeros: shape)
+            if !initialiser.isZeros { pending[entries.count] = initialiser }
+        } else {
+            settleOwedDraws()
+            tensor = initialiser.make(shape, rng: &generator)
+        }
+        register(name, tensor, kind: kind)
+        return tensor
+    }
+
+    /// Gives every tensor whose initialisation was deferred its initial values (no-op otherwise) and ends
+    /// deferred mode. Tensors at `provided` indices (copied from a checkpoint) are skipped; the generator still
+    /// advances over them, so every other tensor gets the value of an eager build.
+    func initialisePendingTensors(except provided: Set<Int>) {
+        isDeferringInitialisation = false
+        guard !pending.isEmpty else { return }
+        settleOwedDraws()
+        for i in pending.keys.sorted() {
+            let initialiser = pending[i]!, tensor = entries[i].tensor
+            if provided.contains(i) {
+                owedDraws += initialiser.draws(tensor.count)
+            } else {
+                settleOwedDraws()
+                initialiser.fill(tensor.data, count: tensor.count, rng: &generator)
+            }
+        }
+        pending = [:]
+    }
+
+    /// Gives every tensor whose initialisation was deferred its initial values and ends deferred mode.
+    public func initialisePendingTensors() { initialisePendingTensors(except: []) }
+
+    /// Applies the generator draws skipped for checkpoint-provided tensors (lazily: a full load never pays).
+    private func settleOwedDraws() {
+        if owedDraws > 0 { generator.skip(owedDraws); owedDraws = 0 }
+    }
+
+    /// Position of `name` in `entries`.
+    func entryIndex(_ name: String) -> Int? { index[name] }
 
     /// The tensor registered under `name`.
     public subscript(name: String) -> Tensor? { index[name].map { entries[$0].tensor } }
@@ -79,16 +152,12 @@ public struct VarBuilder {
 
     /// A learnable parameter initialised by `initialiser`.
     public func parameter(_ name: String, _ shape: [Int], _ initialiser: Initialiser) -> Tensor {
-        let t = initialiser.make(shape, rng: &store.rng)
-        store.register(key(name), t, kind: .parameter)
-        return t
+        store.create(key(name), shape, initialiser, kind: .parameter)
     }
 
     /// A buffer (saved in checkpoints, never trained).
     public func buffer(_ name: String, _ shape: [Int], _ initialiser: Initialiser) -> Tensor {
-        let t = initialiser.make(shape, rng: &store.rng)
-        store.register(key(name), t, kind: .buffer)
-        return t
+        store.create(key(name), shape, initialiser, kind: .buffer)
     }
 }
 
@@ -102,14 +171,33 @@ public enum Initialiser: Sendable {
     case uniformFanIn(Int)
 
     func make(_ shape: [Int], rng: inout SeededRandom) -> Tensor {
+        if isZeros { return Tensor(zeros: shape) }
+        let t = Tensor(zeros: shape, zeroed: false)
+        fill(t.data, count: t.count, rng: &rng)
+        return t
+    }
+
+    /// Writes `count` initial values to `out`, drawing `draws(count)` times from `rng`.
+    func fill(_ out: UnsafeMutablePointer<Float>, count: Int, rng: inout SeededRandom) {
         switch self {
-        case .zeros: return Tensor(zeros: shape)
-        case .ones: return Tensor(filled: 1, shape: shape)
-        case .constant(let v): return Tensor(filled: v, shape: shape)
-        case .normal(let std): return Tensor.randomNormal(shape, std: std, using: &rng)
+        case .zeros: out.update(repeating: 0, count: count)
+        case .ones: out.update(repeating: 1, count: count)
+        case .constant(let v): out.update(repeating: v, count: count)
+        case .normal(let std): rng.fillNormal(out, count: count, std: std)
         case .uniformFanIn(let fan):
             let b = 1 / Float(max(fan, 1)).squareRoot()
-            return Tensor.randomUniform(shape, low: -b, high: b, using: &rng)
+            rng.fillUniform(out, count: count, low: -b, high: b)
         }
     }
+
+    /// Generator calls (`SeededRandom.next()`) that initialising `count` values makes.
+    func draws(_ count: Int) -> Int {
+        switch self {
+        case .zeros, .ones, .constant: return 0
+        case .normal: return 2 * count
+        case .uniformFanIn: return count
+        }
+    }
+
+    var isZeros: Bool { if case .zeros = self { return true } else { return false } }
 }

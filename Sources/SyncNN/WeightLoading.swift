@@ -8,6 +8,20 @@ public protocol TensorSource {
     func shape(of name: String) -> [Int]?
     /// Values of `name` converted to Float32, row-major.
     func floatValues(of name: String) throws -> [Float]
+    /// Writes the values of `name` converted to Float32, row-major, into `destination` (exactly its element
+    /// count). Sources backed by a file convert straight from the file's bytes, with no temporary array.
+    func copyFloatValues(of name: String, into destination: UnsafeMutableBufferPointer<Float>) throws
+}
+
+extension TensorSource {
+    /// Default: through `floatValues(of:)`.
+    public func copyFloatValues(of name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let values = try floatValues(of: name)
+        guard values.count == destination.count else {
+            throw WeightLoadError.shapeMismatch(key: name, expected: [destination.count], found: [values.count])
+        }
+        _ = destination.update(fromContentsOf: values)
+    }
 }
 
 /// A `TensorSource` over tensors held in memory (tests, converted checkpoints, adapted weights).
@@ -16,9 +30,17 @@ public struct InMemoryTensors: TensorSource {
     public init(_ tensors: [(String, Tensor)]) { self.tensors = tensors }
     public var tensorNames: [String] { tensors.map(\.0) }
     public func shape(of name: String) -> [Int]? { tensors.first { $0.0 == name }?.1.shape }
-    public func floatValues(of name: String) throws -> [Float] {
+    public func floatValues(of name: String) throws -> [Float] { try tensor(name).toArray() }
+    public func copyFloatValues(of name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let t = try tensor(name)
+        guard t.count == destination.count else {
+            throw WeightLoadError.shapeMismatch(key: name, expected: [destination.count], found: t.shape)
+        }
+        if t.count > 0 { destination.baseAddress!.update(from: t.data, count: t.count) }
+    }
+    private func tensor(_ name: String) throws -> Tensor {
         guard let t = tensors.first(where: { $0.0 == name })?.1 else { throw WeightLoadError.missingKeys([name]) }
-        return t.toArray()
+        return t
     }
 }
 
@@ -92,9 +114,15 @@ public enum WeightLoadError: Error, CustomStringConvertible {
 extension ParameterStore {
     /// Copies every matching tensor of `source` into the model by name (after `options.renames`),
     /// checking shapes. Strict by default: any missing, unexpected or mismatched key throws before
-    /// anything is copied, so a failed load leaves the model untouched.
+    /// anything is copied, so a failed load leaves the model untouched (as built).
+    ///
+    /// Values are converted straight into the parameters (`copyFloatValues`). In a store that defers
+    /// initialisation, every tensor the load did not fill then gets its initial value, so missing tensors under
+    /// `allowMissing` and skipped mismatches hold what an eager build gives them.
     @discardableResult
     public func load(from source: TensorSource, options: LoadOptions = LoadOptions()) throws -> LoadReport {
+        var provided = Set<Int>()
+        defer { initialisePendingTensors(except: provided) }
         var report = LoadReport()
         var plan: [(source: String, target: Tensor, name: String)] = []
         var seen = Set<String>()
@@ -118,10 +146,8 @@ extension ParameterStore {
         if !report.missing.isEmpty && !options.allowMissing { throw WeightLoadError.missingKeys(report.missing) }
         if !report.unexpected.isEmpty && !options.allowUnexpected { throw WeightLoadError.unexpectedKeys(report.unexpected) }
         for p in plan {
-            let values = try source.floatValues(of: p.source)
-            values.withUnsafeBufferPointer { buf in
-                if buf.count > 0 { p.target.data.update(from: buf.baseAddress!, count: buf.count) }
-            }
+            try source.copyFloatValues(of: p.source, into: UnsafeMutableBufferPointer(start: p.target.data, count: p.target.count))
+            provided.insert(entryIndex(p.name)!)
             report.loaded.append(p.name)
         }
         return report

@@ -98,7 +98,7 @@ public enum ModelFactory {
         let fileName = URL(fileURLWithPath: path).lastPathComponent
         let family = families.first { f in config.map { f.presets.contains($0) } ?? f.recognises(map) }
         if let f = family {
-            do { return try f.build(config, map, 0) } catch let e as ModelLoadError { throw e } catch {
+            do { return try buildDeferred { try f.build(config, map, 0) } } catch let e as ModelLoadError { throw e } catch {
                 throw ModelLoadError.weights(path: path, underlying: error)
             }
         }
@@ -118,7 +118,6 @@ public enum ModelFactory {
         } else {
             throw ModelLoadError.unrecognisedCheckpoint(path)
         }
-        let loaded = make(kind: kind, config: cfg, name: config ?? fileName, seed: 0)
         var source: TensorSource = map
         let grid = map.shape(of: "image_encoder.pos_embed")?[1]
         if let grid, grid != cfg.gridSize { source = SAMCheckpointAdaptation(map, to: cfg) }
@@ -126,8 +125,21 @@ public enum ModelFactory {
         if kind == .syncsam, !map.names.contains(where: { $0.hasPrefix("image_encoder.cnn.") }) {
             options.allowMissing = true  // a plain SAM checkpoint into SyncSAM: the CNN branch stays random
         }
-        do { try loaded.model.load(from: source, options: options) }
-        catch { throw ModelLoadError.weights(path: path, underlying: error) }
+        do {
+            return try buildDeferred {
+                let loaded = make(kind: kind, config: cfg, name: config ?? fileName, seed: 0)
+                try loaded.model.load(from: source, options: options)
+                return loaded
+            }
+        } catch { throw ModelLoadError.weights(path: path, underlying: error) }
+    }
+
+    /// Runs `build` (construct a model, then load it) with deferred initialisation: parameters cost neither
+    /// time nor memory until the checkpoint fills them, and only tensors it lacks get their (seeded) initial
+    /// values. Whatever the build did not load is initialised before the model is returned.
+    private static func buildDeferred(_ build: () throws -> LoadedModel) throws -> LoadedModel {
+        let loaded = try ParameterStore.deferringInitialisation(build)
+        loaded.model.store.initialisePendingTensors()
         return loaded
     }
 
