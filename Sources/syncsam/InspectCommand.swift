@@ -51,10 +51,12 @@ struct InspectCommand: ParsableCommand {
     private func inspectConfig(_ name: String) throws {
         let manifestData: Data
         if let preset = ModelPreset.named(name) {
-            manifestData = try ModelManifest(preset: preset).jsonData()
+            // Names and shapes only: no initial values are computed (deferred initialisation, never loaded).
+            manifestData = try ParameterStore.deferringInitialisation { try ModelManifest(preset: preset).jsonData() }
         } else {
             let loaded: LoadedModel
-            do { loaded = try ModelFactory.random(preset: name) } catch { fail("\(error)") }
+            do { loaded = try ParameterStore.deferringInitialisation { try ModelFactory.random(preset: name) } }
+            catch { fail("\(error)") }
             var tensors: [String: Any] = [:]
             var total = 0, trainable = 0
             for e in loaded.model.store.entries {
