@@ -44,12 +44,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Test data locations shared by every test target.
+        .target(name: "SyncTestSupport", path: "Tests/SyncTestSupport"),
         .testTarget(name: "SyncTensorTests", dependencies: ["SyncTensor"]),
-        .testTarget(name: "SyncIOTests", dependencies: ["SyncIO"]),
-        .testTarget(name: "SyncNNTests", dependencies: ["SyncNN"]),
-        .testTarget(name: "MedImageTests", dependencies: ["MedImage"]),
-        .testTarget(name: "SyncSAMTests", dependencies: ["SyncSAM"]),
-        .testTarget(name: "SyncTrainTests", dependencies: ["SyncTrain"]),
+        .testTarget(name: "SyncIOTests", dependencies: ["SyncTestSupport", "SyncIO"]),
+        .testTarget(name: "SyncNNTests", dependencies: ["SyncTestSupport", "SyncNN"]),
+        .testTarget(name: "MedImageTests", dependencies: ["SyncTestSupport", "MedImage"]),
+        .testTarget(name: "SyncSAMTests", dependencies: ["SyncTestSupport", "SyncSAM"]),
+        .testTarget(name: "SyncTrainTests", dependencies: ["SyncTestSupport", "SyncTrain"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import XCTest
 
 @testable import MedImage
@@ -6,16 +7,7 @@ import XCTest
 /// Locates `/work/shared`-style test data: env `SYNCSAM_SHARED`, else `../shared` beside the repository root
 /// (the repository root is three levels above this file).
 enum SharedData {
-    static let root: URL? = {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["SYNCSAM_SHARED"], fm.fileExists(atPath: env) {
-            return URL(fileURLWithPath: env)
-        }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let shared = repo.deletingLastPathComponent().appendingPathComponent("shared")
-        return fm.fileExists(atPath: shared.path) ? shared : nil
-    }()
+    static let root: URL? = TestLocations.shared
 
     static func require() throws -> URL {
         guard let root else {

@@ -1,21 +1,16 @@
 import Foundation
+import SyncTestSupport
 import XCTest
 @testable import SyncIO
 
 /// Locates the shared fixtures folder: `$SYNCSAM_SHARED`, else `shared/` in the repository, else `../shared`.
 enum SharedFolder {
     static func path() throws -> String {
-        let manager = FileManager.default
-        if let configured = ProcessInfo.processInfo.environment["SYNCSAM_SHARED"], manager.fileExists(atPath: configured) {
-            return configured
+        let shared = try TestLocations.requireShared()
+        guard FileManager.default.fileExists(atPath: shared.appendingPathComponent("fixtures").path) else {
+            throw XCTSkip("\(shared.path) has no fixtures folder")
         }
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        for candidate in [repository.appendingPathComponent("shared"), repository.deletingLastPathComponent().appendingPathComponent("shared")]
-        where manager.fileExists(atPath: candidate.appendingPathComponent("fixtures").path) {
-            return candidate.path
-        }
-        throw XCTSkip("shared fixtures folder not found next to \(repository.path); set SYNCSAM_SHARED")
+        return shared.path
     }
 
     static func file(_ relative: String) throws -> String {

@@ -1,21 +1,11 @@
 import Foundation
 import SyncIO
 import SyncNN
+import SyncTestSupport
 import XCTest
 
-/// Locates `../shared` next to the repository (or `SYNCSAM_SHARED`); skips the test when absent.
-func sharedDirectory() throws -> URL {
-    if let env = ProcessInfo.processInfo.environment["SYNCSAM_SHARED"] {
-        return URL(fileURLWithPath: env)
-    }
-    let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    guard FileManager.default.fileExists(atPath: shared.path) else {
-        throw XCTSkip("shared folder not found at \(shared.path); set SYNCSAM_SHARED")
-    }
-    return shared
-}
+/// The shared folder (fixtures, real data); skips the test when absent.
+func sharedDirectory() throws -> URL { try TestLocations.requireShared() }
 
 /// Fixture sets: every folder of `shared/fixtures` that holds a `syncsam.json` or `sam.json`.
 func fixtureSets() throws -> [URL] {

