@@ -29,6 +29,9 @@ public enum BLAS {
                     blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
+    /// Whether GEMMs of at least 2^21 multiply-adds are cut into slabs over the `Parallel` workers with OpenBLAS
+    /// itself single-threaded (the default: its helper threads spin and yield on a loaded machine, and nested
+    /// calls from workers contend for them). `SYNCSAM_BLAS_SPLIT=0` leaves threading to OpenBLAS.
     @usableFromInline static let splitsOwnGEMMs: Bool = {
         #if canImport(Accelerate)
         return false
