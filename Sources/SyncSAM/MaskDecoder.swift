@@ -84,6 +84,10 @@ public final class MaskDecoder {
     /// - Returns: masks [N, K+1, 4h, 4w] and IoU predictions [N, K+1].
     public func predictMasks(imageEmbeddings: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor)
         -> (masks: Tensor, iou: Tensor) {
+        if !GradMode.isEnabled {
+            return inferenceMasks(imageEmbeddings: imageEmbeddings, imagePE: imagePE, sparse: sparse, dense: dense,
+                                  maskTokens: 0..<numMaskTokens)
+        }
         let n = sparse.shape[0], d = transformerDim, k = numMaskTokens
         let (h, w) = (imageEmbeddings.shape[2], imageEmbeddings.shape[3])
         precondition(n % imageEmbeddings.shape[0] == 0, "\(n) prompts for \(imageEmbeddings.shape[0]) images")
@@ -101,10 +105,41 @@ public final class MaskDecoder {
     /// SAM's `forward`: tokens 1...K when `multimaskOutput`, else token 0.
     public func callAsFunction(imageEmbeddings: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
                                multimaskOutput: Bool) -> MaskPrediction {
-        let (masks, iou) = predictMasks(imageEmbeddings: imageEmbeddings, imagePE: imagePE, sparse: sparse, dense: dense)
         let start = multimaskOutput ? 1 : 0, count = multimaskOutput ? numMultimaskOutputs : 1
+        if !GradMode.isEnabled {
+            let (masks, iou) = inferenceMasks(imageEmbeddings: imageEmbeddings, imagePE: imagePE, sparse: sparse,
+                                              dense: dense, maskTokens: start..<(start + count))
+            return MaskPrediction(lowResLogits: masks, iouPredictions: iou.narrowed(1, start: start, length: count))
+        }
+        let (masks, iou) = predictMasks(imageEmbeddings: imageEmbeddings, imagePE: imagePE, sparse: sparse, dense: dense)
         return MaskPrediction(lowResLogits: masks.narrowed(1, start: start, length: count),
                               iouPredictions: iou.narrowed(1, start: start, length: count))
+    }
+}
+
+extension MaskDecoder {
+    /// Inference (no tape) of `predictMasks` for the mask tokens `maskTokens` only, prompt by prompt through
+    /// `TwoWayTransformer.forEachPrompt`: masks [N, maskTokens.count, 4h, 4w] and IoU predictions [N, K+1].
+    func inferenceMasks(imageEmbeddings: Tensor, imagePE: Tensor, sparse: Tensor, dense: Tensor,
+                        maskTokens: Range<Int>) -> (masks: Tensor, iou: Tensor) {
+        let n = sparse.shape[0], d = transformerDim, k = numMaskTokens, r = maskTokens.count
+        let (h, w) = (imageEmbeddings.shape[2], imageEmbeddings.shape[3])
+        precondition(n % imageEmbeddings.shape[0] == 0, "\(n) prompts for \(imageEmbeddings.shape[0]) images")
+        let output = Tensor.concat([iouToken.weight, self.maskTokens.weight], dim: 0).unsqueezed(0).expanded(to: [n, k + 1, d])
+        let tokens = sparse.shape[1] == 0 ? output : Tensor.concat([output, sparse], dim: 1)
+        let masks = Tensor(zeros: [n, r, 4 * h, 4 * w], zeroed: false)
+        let iou = Tensor(zeros: [n, k], zeroed: false)
+        transformer.forEachPrompt(image: imageEmbeddings, imagePE: imagePE, dense: dense, tokens: tokens,
+                                  outputRows: 0..<(maskTokens.upperBound + 1)) { i, hs, keys in
+            let upscaled = outputUpscaling.subPixelForward(keys)          // [16hw, D/8]
+            let weights = Tensor.concat(maskTokens.map {
+                outputHypernetworksMLPs[$0](hs.narrowed(0, start: $0 + 1, length: 1))
+            }, dim: 0)
+            let perMask = UpsamplingStack.rasterized(upscaled.matmul(weights, transposeOther: true), h: h, w: w)
+            masks.narrowed(0, start: i, length: 1).assign(perMask)
+            iou.narrowed(0, start: i, length: 1).assign(iouPredictionHead(hs.narrowed(0, start: 0, length: 1)))
+        }
+        return (masks, iou)
     }
 }
 

@@ -82,6 +82,10 @@ public final class MedTokenDecoder {
     /// - Returns: [N, 1, 4G, 4G].
     public func callAsFunction(features: Tensor, multiScale: Tensor?, imagePE: Tensor, sparse: Tensor, dense: Tensor,
                                trace: ForwardTrace? = nil) -> Tensor {
+        if !GradMode.isEnabled && trace == nil {
+            return inferenceLogits(features: features, multiScale: multiScale, imagePE: imagePE, sparse: sparse,
+                                   dense: dense)
+        }
         let n = sparse.shape[0], d = transformerDim
         let (h, w) = (features.shape[2], features.shape[3])
         precondition(n % features.shape[0] == 0, "\(n) prompts for \(features.shape[0]) images")
@@ -101,5 +105,41 @@ public final class MedTokenDecoder {
         trace?.record("decoder.mask_feature", maskFeature)
         let weights = medMLP(hs.selected(1, 0)).unsqueezed(1)
         return weights.matmul(maskFeature.reshaped([n, d / 8, 16 * h * w])).reshaped([n, 1, 4 * h, 4 * w])
+    }
+}
+
+extension MedTokenDecoder {
+    /// Inference (no tape) of `callAsFunction`, prompt by prompt through `TwoWayTransformer.forEachPrompt`. The
+    /// Med token's weights w [D/8] are folded into the last 3x3 conv of `embedding_maskfeature` (one output
+    /// channel `w^T W2`, bias `w·b2`): logits = that conv + w·F~, exactly w·(mask feature). -> [N, 1, 4G, 4G].
+    func inferenceLogits(features: Tensor, multiScale: Tensor?, imagePE: Tensor, sparse: Tensor, dense: Tensor) -> Tensor {
+        let n = sparse.shape[0], d = transformerDim, c = d / 8
+        let (h, w) = (features.shape[2], features.shape[3])
+        precondition(n % features.shape[0] == 0, "\(n) prompts for \(features.shape[0]) images")
+        let perImage = n / features.shape[0], plane = 16 * h * w
+        let token = medToken.weight.unsqueezed(0).expanded(to: [n, 1, d])
+        let tokens = sparse.shape[1] == 0 ? token : Tensor.concat([token, sparse], dim: 1)
+        let logits = Tensor(zeros: [n, 1, 4 * h, 4 * w], zeroed: false)
+        transformer.forEachPrompt(image: features, imagePE: imagePE, dense: dense, tokens: tokens,
+                                  outputRows: 0..<1) { i, hs, keys in
+            let upscaled = outputUpscaling.subPixelForward(keys)         // [16hw, D/8], sub-pixel order
+            let weights = medMLP(hs)                                     // [1, D/8]
+            var out: Tensor
+            if let stack = embeddingMaskfeature, let multiScale {
+                let upscaled = UpsamplingStack.rasterized(upscaled, h: h, w: w)
+                let conv2 = stack.conv2, hidden = conv2.weight.shape[1]
+                let foldedWeight = weights.matmul(conv2.weight.reshaped([c, hidden * 9])).reshaped([1, hidden, 3, 3])
+                let foldedBias = conv2.bias.map { weights.matmul($0.reshaped([c, 1])).reshaped([1]) }
+                let hiddenFeature = stack.norm(stack.conv1(upscaled)).gelu()
+                out = hiddenFeature.conv2d(weight: foldedWeight, bias: foldedBias, padding: 1).reshaped([1, plane])
+                let ms = multiScale.narrowed(0, start: i / perImage, length: 1).reshaped([c, plane])
+                out = out + weights.matmul(ms)
+            } else {
+                out = UpsamplingStack.rasterized(upscaled.matmul(weights, transposeOther: true), h: h, w: w)
+                    .reshaped([1, plane])
+            }
+            logits.narrowed(0, start: i, length: 1).assign(out)
+        }
+        return logits
     }
 }

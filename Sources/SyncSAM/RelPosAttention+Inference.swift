@@ -96,11 +96,9 @@ enum AttentionKernels {
     /// In-place max-subtracted softmax of one row.
     @inline(__always)
     static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count n: Int) {
-        var m = -Float.infinity
-        for j in 0..<n where row[j] > m { m = row[j] }
-        var s: Float = 0
-        for j in 0..<n { let e = expf(row[j] - m); row[j] = e; s += e }
-        let inv = 1 / s
+        let m = VectorMath.max(row, n)
+        for j in 0..<n { row[j] = VectorMath.exp(row[j] - m) }
+        let inv = 1 / VectorMath.sum(row, n)
         for j in 0..<n { row[j] *= inv }
     }
 }

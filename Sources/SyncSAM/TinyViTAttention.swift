@@ -74,5 +74,5 @@ public final class TinyViTMLP {
         fc1 = Linear(vb["fc1"], inFeatures: dim, outFeatures: hidden)
         fc2 = Linear(vb["fc2"], inFeatures: hidden, outFeatures: dim)
     }
-    public func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(norm(x)).gelu()) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { fc2(freshGELU(fc1(norm(x)))) }
 }

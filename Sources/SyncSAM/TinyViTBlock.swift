@@ -29,7 +29,8 @@ public final class TinyViTBlock {
         let (b, l, c) = (x.shape[0], x.shape[1], x.shape[2])
         let r = resolution
         precondition(l == r * r, "TinyViT block: \(l) tokens for a \(r)x\(r) grid")
-        var y = x + windowedAttention(x.reshaped([b, r, r, c])).reshaped([b, l, c])
+        var y = GradMode.isEnabled ? x + windowedAttention(x.reshaped([b, r, r, c])).reshaped([b, l, c])
+                                   : attn.windowedInference(x.reshaped([b, r, r, c])).reshaped([b, l, c])
         y = localConv(y.transposed(1, 2).reshaped([b, c, r, r])).reshaped([b, c, l]).transposed(1, 2)
         return y + mlp(y)
     }

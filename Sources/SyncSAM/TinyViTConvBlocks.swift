@@ -59,7 +59,7 @@ public final class TinyViTPatchEmbed {
         conv1 = Conv2dBN(vb["seq"][0], inChannels: inChannels, outChannels: embedDim / 2)
         conv2 = Conv2dBN(vb["seq"][2], inChannels: embedDim / 2, outChannels: embedDim)
     }
-    public func callAsFunction(_ x: Tensor) -> Tensor { conv2(conv1(x).gelu()) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { conv2(freshGELU(conv1(x))) }
 }
 
 /// Inverted residual block (`MBConv`): 1x1 expand, GELU, 3x3 depthwise, GELU, 1x1 project, + input, GELU.
@@ -73,8 +73,8 @@ public final class MBConv {
         conv3 = Conv2dBN(vb["conv3"], inChannels: hidden, outChannels: channels, bnWeightInit: 0)
     }
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = conv2(conv1(x).gelu()).gelu()
-        return (conv3(h) + x).gelu()
+        let h = freshGELU(conv2(freshGELU(conv1(x))))
+        return freshGELU(conv3(h) + x)
     }
 }
 
@@ -90,7 +90,12 @@ public final class PatchMerging {
         conv3 = Conv2dBN(vb["conv3"], inChannels: outChannels, outChannels: outChannels)
     }
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = conv3(conv2(conv1(x).gelu()).gelu())
+        let y = conv3(freshGELU(conv2(freshGELU(conv1(x)))))
         return y.flattened(from: 2).transposed(1, 2)
     }
 }
+
+/// GELU of a tensor an op just produced: in place under `withNoGrad` (no second full-size tensor to allocate
+/// and fault in; TinyViT's full-resolution stage makes 67 MB ones), a new tensor when a tape is recorded.
+@inline(__always)
+func freshGELU(_ x: Tensor) -> Tensor { GradMode.isEnabled ? x.gelu() : x.geluInPlace() }

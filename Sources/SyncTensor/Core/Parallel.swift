@@ -24,15 +24,42 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        // Never nested: a region inside a worker runs inline, and BLAS calls inside a region are single-threaded
+        // (OpenBLAS's own threads would otherwise spin in `exec_blas_async` waiting for each other).
+        if ParallelRegion.isInside {
+            body(0..<count)
+            return
+        }
+        BLAS.enterSingleThreadedRegion()
+        defer { BLAS.exitSingleThreadedRegion() }
         withoutActuallyEscaping(body) { escaping in
             // Chunks touch disjoint ranges; the kernels' pointers are safe to share across the workers.
             let box = UncheckedSendableBox(escaping)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let lo = count * c / chunks
                 let hi = count * (c + 1) / chunks
-                if lo < hi { box.value(lo..<hi) }
+                if lo < hi {
+                    ParallelRegion.setInside(true)
+                    box.value(lo..<hi)
+                    ParallelRegion.setInside(false)
+                }
             }
         }
+    }
+}
+
+/// Marks the threads currently running a `Parallel.forRange` chunk (thread-local), so nested regions run inline.
+@usableFromInline enum ParallelRegion {
+    static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    @usableFromInline static var isInside: Bool { pthread_getspecific(key) != nil }
+
+    @usableFromInline static func setInside(_ inside: Bool) {
+        pthread_setspecific(key, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
     }
 }
 

@@ -23,10 +23,15 @@ extension Tensor {
             BLAS.sgemm(transA: false, transB: tb, m: batch * m, n: n, k: k, a: data, lda: lda,
                        b: other.data, ldb: ldb, c: out.data, ldc: n)
         } else {
+            // Batch entries split over the workers, one single-threaded GEMM each (never nested in BLAS threads).
             let bStride = shared ? 0 : k * n
-            for i in 0..<batch {
-                BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: data + i * m * k, lda: lda,
-                           b: other.data + i * bStride, ldb: ldb, c: out.data + i * m * n, ldc: n)
+            let a = UncheckedSendableBox(UnsafePointer(data)), b = UncheckedSendableBox(UnsafePointer(other.data))
+            let c = UncheckedSendableBox(out.data)
+            Parallel.forRange(batch, costPerItem: batch > 1 ? m * n * k : 1) { range in
+                for i in range {
+                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a.value + i * m * k, lda: lda,
+                               b: b.value + i * bStride, ldb: ldb, c: c.value + i * m * n, ldc: n)
+                }
             }
         }
         let a = self, b = other
