@@ -155,7 +155,7 @@ public final class ParityRunner {
     ///   - open: reads a tensor file (safetensors / pth) as a `TensorSource`.
     public init(directory: URL, open: @escaping (URL) throws -> TensorSource) {
         fixture = ParityFixture(directory: directory, open: open)
-        suites = [.syncSAMForward, .samForward]
+        suites = [.syncSAMForward, .samForward, .liteMedSAM]
     }
 
     /// Runs every suite in order; check names are prefixed by the suite name.

@@ -26,7 +26,7 @@ struct ParityCommand: ParsableCommand {
         runner.suites.append(.syncSAMTraining)
         let checks: [ParityCheck]
         do { checks = try runner.run() } catch { fail("\(directory): \(error)") }
-        if checks.isEmpty { fail("\(directory): no fixture files recognised (syncsam.json, sam.json, tiny.json or real.json)") }
+        if checks.isEmpty { fail("\(directory): no fixture files recognised (syncsam.json, sam.json or a LiteMedSAM <set>.json with its .io.safetensors)") }
         for c in checks where !quiet || !c.passed {
             print("\(c.passed ? "ok  " : "FAIL") \(c.name.padding(toLength: 64, withPad: " ", startingAt: 0)) max error \(String(format: "%.3e", c.maxError))  tolerance \(String(format: "%.3e", c.tolerance))")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import XCTest
 
 /// The `syncsam` executable end to end: bad input gives one line on stderr, a non-zero exit and no output
@@ -19,10 +20,11 @@ final class CLITests: XCTestCase {
         throw XCTSkip("syncsam executable not built next to the tests (swift build --product syncsam) and SYNCSAM_BIN unset")
     }
 
-    func run(_ args: [String]) throws -> Run {
+    func run(_ args: [String], environment: [String: String]? = nil) throws -> Run {
         let p = Process()
         p.executableURL = try executable()
         p.arguments = args
+        if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -80,6 +82,19 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(dir.lastPathComponent): \(r.stdout)\(r.stderr)")
             XCTAssertTrue(r.stdout.contains(" 0 failed"), r.stdout)
         }
+    }
+
+    /// The LiteMedSAM layout: tiny set with its own weights, and the real cases with the shipped weights,
+    /// including the preprocessing of the original PNGs.
+    func testParityCommandHandlesTheLiteMedSAMLayout() throws {
+        let dir = try TestLocations.requireShared("fixtures/litemedsam")
+        _ = try TestLocations.liteMedSAMWeights()
+        var env = ProcessInfo.processInfo.environment
+        env["SYNCSAM_CACHE"] = TestLocations.repository.appendingPathComponent("cache").path
+        let r = try run(["parity", dir.path], environment: env)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("real.real0.input (preprocessing)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains(" 0 failed"), r.stdout)
     }
 
     func testConvertWritesEqualSafetensors() throws {
