@@ -8,7 +8,7 @@ struct SyncSAMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncsam",
         abstract: "Promptable medical image segmentation (SAM, SyncSAM, LiteMedSAM) on the CPU.",
-        subcommands: [ParityCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self]
+        subcommands: [ParityCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, EvalCommand.self]
     )
 }
 
