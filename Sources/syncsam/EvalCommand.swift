@@ -78,6 +78,13 @@ func progressLine(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// The arguments after `word` (shell-quoted where needed), to record how a result was made.
+func commandLine(after word: String) -> String {
+    let args = CommandLine.arguments.dropFirst()
+    let rest = args.firstIndex(of: word).map { args[($0 + 1)...] } ?? args[...]
+    return rest.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+}
+
 /// Parses `bbox,1pt,5pt`.
 func parseModes(_ text: String) -> [EvaluationMode] {
     text.split(separator: ",").map { t in
@@ -149,7 +156,7 @@ struct EvalRunCommand: ParsableCommand {
             "Data: \(data) (\(dataset.name)); \(sel.description(split: split)): \(outcome.images) images, \(masks - outcome.skipped) masks scored, \(outcome.skipped) skipped (empty at model resolution)",
             "Box prompts: \(rule.rawValue); points: uniform foreground pixel, 5 pts = 1 + 4 error-region clicks with the mask fed back (SPEC 7.1)",
             "DSC / IoU at the original resolution; NSD at \(nsdTolerance) mm and HD95 in mm with spacing from \(spacings.spacings.isEmpty ? "the image files (1 mm per pixel when absent)" : spacings.source)",
-            "Command: `syncsam eval \(CommandLine.arguments.dropFirst(CommandLine.arguments.dropFirst().first == "eval" ? 2 : 1).joined(separator: " "))`",
+            "Command: `syncsam eval \(commandLine(after: "eval"))`",
             String(format: "Time: %.0f s", Date().timeIntervalSince(start)),
         ]
         if let prompts { notes.append("Prompts reused from \(prompts)") }
@@ -290,7 +297,7 @@ struct FineTuneDecoderCommand: ParsableCommand {
 
         // 4. Fine-tuned scores and the tables.
         let tuned = try evaluate("\(loaded.name) decoder fine-tuned", baselines: false)
-        let command = "syncsam eval finetune-decoder " + CommandLine.arguments.drop { $0 != "finetune-decoder" }.dropFirst().joined(separator: " ")
+        let command = "syncsam eval finetune-decoder " + commandLine(after: "finetune-decoder")
         let heldCases = cases.joined(separator: ", ")
         let trainCases = Array(Set(trainRecords.map(\.caseKey))).sorted().joined(separator: ", ")
         let common = [
