@@ -20,11 +20,16 @@ struct ModelChoice: ParsableArguments {
     @Option(help: "Preset name or config JSON for --checkpoint.") var config: String?
     @Option(help: "Named pretrained model (\(NamedModels.names.joined(separator: ", "))).") var model: String?
 
+    @Option(help: "Decoder tensors (safetensors from 'eval finetune-decoder') laid over the model.") var decoder: String?
+
     func load() -> LoadedModel {
         do {
-            if let checkpoint { return try ModelFactory.load(checkpoint: checkpoint, config: config) }
-            if let model { return try NamedModels.load(model) }
-            return try ModelFactory.loadDefault()
+            let base: LoadedModel
+            if let checkpoint { base = try ModelFactory.load(checkpoint: checkpoint, config: config) }
+            else if let model { base = try NamedModels.load(model) }
+            else { base = try ModelFactory.loadDefault() }
+            guard let decoder else { return base }
+            return try NamedModels.withDecoder(base, from: decoder, name: base.name + "+" + URL(fileURLWithPath: decoder).lastPathComponent)
         } catch { fail("\(error)") }
     }
 }

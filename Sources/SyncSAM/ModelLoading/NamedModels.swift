@@ -2,39 +2,18 @@ import Foundation
 import SyncIO
 import SyncNN
 
-/// Pretrained models by name (`--model NAME`): `litemedsam` (the default weights from the cache) and
-/// `litemedsam-ft` (the same weights with the mask decoder replaced by the tensors shipped in
-/// `Models/litemedsam-ft/mask_decoder.safetensors`, fine-tuned from LiteMedSAM; see Docs/results/finetune.md).
+/// Pretrained models by name (`--model NAME`): `litemedsam`, the default weights from the cache. A fine-tuned
+/// decoder (`syncsam eval finetune-decoder`) is laid over a base model with `withDecoder` (`--decoder FILE`); none
+/// is shipped under a name, because the fine-tuned LiteMedSAM decoder did not beat zero-shot on every held-out
+/// prompt mode (Docs/results/finetune.md).
 public enum NamedModels {
-    public static let names = ["litemedsam", "litemedsam-ft"]
-
-    /// Relative path of the fine-tuned decoder tensors.
-    public static let fineTunedDecoderPath = "Models/litemedsam-ft/mask_decoder.safetensors"
-
-    /// Where shipped model files are looked for: `$SYNCSAM_MODELS/..`, the working directory, and the checkout
-    /// that holds the executable (`<repo>/.build/<config>/syncsam`).
-    public static func shippedFileCandidates(_ relative: String) -> [String] {
-        var roots: [String] = []
-        if let m = ProcessInfo.processInfo.environment["SYNCSAM_MODELS"] {
-            roots.append(URL(fileURLWithPath: m).deletingLastPathComponent().path)
-        }
-        roots.append(FileManager.default.currentDirectoryPath)
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        roots.append(exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path)
-        return roots.map { "\($0)/\(relative)" }
-    }
+    public static let names = ["litemedsam"]
 
     /// The model called `name`.
     public static func load(_ name: String) throws -> LoadedModel {
         switch name {
         case "litemedsam":
             return try ModelFactory.loadDefault()
-        case "litemedsam-ft":
-            let candidates = shippedFileCandidates(fineTunedDecoderPath)
-            guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw ModelLoadError.weights(path: candidates[0], underlying: CocoaError(.fileNoSuchFile))
-            }
-            return try withDecoder(try ModelFactory.loadDefault(), from: path, name: name)
         default:
             throw ModelLoadError.unknownConfig(name)
         }
