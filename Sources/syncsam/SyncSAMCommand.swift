@@ -8,8 +8,8 @@ struct SyncSAMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncsam",
         abstract: "Promptable medical image segmentation (SAM, SyncSAM, LiteMedSAM) on the CPU.",
-        subcommands: [SegmentCommand.self, TrainCommand.self, ParityCommand.self, InspectCommand.self, ConvertCommand.self,
-                      BenchCommand.self]
+        subcommands: [SegmentCommand.self, EvalCommand.self, TrainCommand.self, ParityCommand.self, InspectCommand.self,
+                      ConvertCommand.self, BenchCommand.self]
     )
 }
 
