@@ -65,7 +65,7 @@ public struct LiteMedSAMConfig: Codable, Sendable, Equatable {
 /// SAM mask decoder (4 mask tokens + IoU head). Its single-mask output is mask token 0 (`multimaskOutput: false`,
 /// what `MedSAMLite.forward` uses). Checkpoint names: `image_encoder.*`, `prompt_encoder.*`, `mask_decoder.*`
 /// (`lite_medsam.pth` loads strictly).
-public final class LiteMedSAM: PromptableSegmenter {
+public final class LiteMedSAM: PromptableSegmenter, SAMMaskHeadModel {
     public let config: LiteMedSAMConfig
     public let store: ParameterStore
     public let imageEncoder: TinyViTEncoder
@@ -102,17 +102,7 @@ public final class LiteMedSAM: PromptableSegmenter {
     /// Token 0 (`multimaskOutput: false`, LiteMedSAM's output) or tokens 1...3, with IoU predictions.
     public func decode(_ embedding: ImageEmbedding, prompts: Prompts, multimaskOutput: Bool = false,
                        trace: ForwardTrace? = nil) -> MaskPrediction {
-        let (sparse, dense) = promptEncoder(prompts)
-        trace?.record("prompt.sparse", sparse)
-        trace?.record("prompt.dense", dense)
-        return maskDecoder(imageEmbeddings: embedding.features, imagePE: promptEncoder.denseImagePE(), sparse: sparse,
-                           dense: dense, multimaskOutput: multimaskOutput)
+        decodeWithMaskHead(embedding, prompts: prompts, multimaskOutput: multimaskOutput, trace: trace)
     }
 
-    /// Every mask token's logits [N, 4, 4G, 4G] and IoU predictions [N, 4] (`predict_masks`).
-    public func predictAllMasks(_ embedding: ImageEmbedding, prompts: Prompts) -> (masks: Tensor, iou: Tensor) {
-        let (sparse, dense) = promptEncoder(prompts)
-        return maskDecoder.predictMasks(imageEmbeddings: embedding.features, imagePE: promptEncoder.denseImagePE(),
-                                        sparse: sparse, dense: dense)
-    }
 }

@@ -4,7 +4,7 @@ import SyncTensor
 /// SAM as published (SPEC 1-3): ViT image encoder, prompt encoder, mask decoder with mask tokens + IoU head.
 /// Used for the SAM / FT-SAM baselines, at 1024 (official checkpoints) or 256 (after `SAMCheckpointAdaptation`).
 /// Port of `Sam` in `segment_anything/modeling/sam.py` (the `PlainSAM` of `reference/syncsam_ref.py`).
-public final class SAMModel: PromptableSegmenter {
+public final class SAMModel: PromptableSegmenter, SAMMaskHeadModel {
     public let config: SyncSAMConfig
     public let store: ParameterStore
     public let imageEncoder: ImageEncoderViT
@@ -36,17 +36,7 @@ public final class SAMModel: PromptableSegmenter {
     /// SAM's decode: `multimaskOutput` gives tokens 1...3 with their IoU predictions, else token 0.
     public func decode(_ embedding: ImageEmbedding, prompts: Prompts, multimaskOutput: Bool = true,
                        trace: ForwardTrace? = nil) -> MaskPrediction {
-        let (sparse, dense) = promptEncoder(prompts)
-        trace?.record("prompt.sparse", sparse)
-        trace?.record("prompt.dense", dense)
-        return maskDecoder(imageEmbeddings: embedding.features, imagePE: promptEncoder.denseImagePE(), sparse: sparse,
-                           dense: dense, multimaskOutput: multimaskOutput)
+        decodeWithMaskHead(embedding, prompts: prompts, multimaskOutput: multimaskOutput, trace: trace)
     }
 
-    /// Every mask token's logits [N, K+1, 4G, 4G] and IoU predictions [N, K+1] (`predict_masks`).
-    public func predictAllMasks(_ embedding: ImageEmbedding, prompts: Prompts) -> (masks: Tensor, iou: Tensor) {
-        let (sparse, dense) = promptEncoder(prompts)
-        return maskDecoder.predictMasks(imageEmbeddings: embedding.features, imagePE: promptEncoder.denseImagePE(),
-                                        sparse: sparse, dense: dense)
-    }
 }
