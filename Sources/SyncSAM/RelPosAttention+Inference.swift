@@ -59,7 +59,9 @@ extension RelPosAttention {
             let relW = UnsafeMutablePointer<Float>.allocate(capacity: hw * w)
             defer { scores.deallocate(); relH.deallocate(); relW.deallocate() }
             for item in range {
-                let img = item / heads, head = item % heads
+                // Head-major items: each worker's contiguous chunk holds every window (windows cut by the padding have
+                // few query rows, so window-major chunks left one worker idle for most of the call).
+                let img = item % b, head = item / b
                 let qRows = queryRows?[img] ?? h, m = qRows * w
                 let q = src.value + img * hw * ld + head * d
                 let k = q + c, v = q + 2 * c

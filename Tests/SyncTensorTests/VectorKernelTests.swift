@@ -23,6 +23,21 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertTrue(VectorMath.erf(.nan).isNaN)
     }
 
+    func testFourLaneErfIsBitIdenticalToScalar() {
+        var values: [Float] = [0, -0, 4, -4, 30, -30, .infinity, -.infinity, .nan, 1e-30, -1e-30, 3.9999998]
+        var x: Float = -6
+        while x <= 6 { values.append(x); x += 1.0 / 1024 + x.ulp }
+        while values.count % 4 != 0 { values.append(0.5) }
+        for i in stride(from: 0, to: values.count, by: 4) {
+            let lanes = VectorMath.erf(SIMD4(values[i], values[i + 1], values[i + 2], values[i + 3]))
+            for l in 0..<4 {
+                let scalar = VectorMath.erf(values[i + l])
+                if scalar.isNaN { XCTAssertTrue(lanes[l].isNaN, "erf(\(values[i + l]))"); continue }
+                XCTAssertEqual(lanes[l].bitPattern, scalar.bitPattern, "erf(\(values[i + l]))")
+            }
+        }
+    }
+
     func testExpRelativeErrorAndLimits() {
         var worst = 0.0
         var x: Float = -87

@@ -24,6 +24,33 @@ public enum VectorMath {
         return Float(x * p / q)
     }
 
+    /// `erf` of four lanes at once, bit-identical to the scalar `erf` (same clamp, same Double Horner steps and
+    /// division): the scalar form does not vectorise on the SSE2 baseline (its Double division stays scalar), so
+    /// GELU runs this one.
+    @inlinable @inline(__always)
+    public static func erf(_ a: SIMD4<Float>) -> SIMD4<Float> {
+        // Clamp like Swift.min/max (NaN stays NaN) with masks: the generic pointwiseMin/Max are not inlined.
+        var c = a
+        c.replace(with: -4, where: a .< -4)
+        c.replace(with: 4, where: a .> 4)
+        let x = SIMD4<Double>(Double(c[0]), Double(c[1]), Double(c[2]), Double(c[3]))
+        let x2 = x * x
+        var p = SIMD4<Double>(repeating: 1.9746291654377444e-06)
+        p = p * x2 + 2.8801524482926876e-04
+        p = p * x2 + 4.003345911551289e-03
+        p = p * x2 + 5.346658686898129e-02
+        p = p * x2 + 1.962446666796442e-01
+        p = p * x2 + 1.128378977382369
+        var q = SIMD4<Double>(repeating: 3.7477359892416955e-05)
+        q = q * x2 + 1.2162485512285368e-03
+        q = q * x2 + 1.5443874254019415e-02
+        q = q * x2 + 1.164743408613803e-01
+        q = q * x2 + 5.072484752677193e-01
+        q = q * x2 + 1
+        let r = x * p / q
+        return SIMD4(Float(r[0]), Float(r[1]), Float(r[2]), Float(r[3]))
+    }
+
     /// exp(x) for x <= 88 (Cody-Waite reduction by ln 2, degree-6 Cephes polynomial, exponent by bit
     /// arithmetic): max relative error 8e-8 on [-87.3, 88]; 0 below -87.3 (and for -inf); x > 88 gives exp(88).
     /// NaN propagates. Used where inputs are bounded above (softmax after max subtraction, sigmoid, GELU').

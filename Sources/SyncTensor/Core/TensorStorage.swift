@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CBLAS
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -21,12 +22,25 @@ public final class TensorStorage: @unchecked Sendable {
 
     static let alignment = 64
 
+    /// glibc serves blocks above its mmap threshold (128 KiB, raised dynamically to at most 32 MiB) with fresh
+    /// mappings: every large activation of every forward pass then page-faults and is zeroed by the kernel again
+    /// (LiteMedSAM's 64 MiB stage-1 maps: ~15 % of its encoder time). Set once before the first tensor:
+    /// blocks up to 1 GiB come from the heap and freed ones are reused (no trim below 1 GiB of free top).
+    static let reusesLargeBlocks: Bool = {
+        #if canImport(Glibc)
+        return mallopt(M_MMAP_THRESHOLD, 1 << 30) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1
+        #else
+        return false
+        #endif
+    }()
+
     /// Allocates `count` elements, zero-filled when `zeroed` is true (else uninitialised: the caller writes them).
     public init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative storage size")
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         let a = TensorStorage.alignment
+        _ = TensorStorage.reusesLargeBlocks
         if zeroed {
             // calloc has no aligned variant: over-allocate and round up.
             guard let raw = calloc(bytes + a, 1) else { fatalError("out of memory allocating \(bytes) bytes") }

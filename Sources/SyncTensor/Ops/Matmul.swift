@@ -90,7 +90,11 @@ extension Tensor {
         let out = Tensor(zeros: Array(shape[..<(rank - 1)]) + [outF], zeroed: bias == nil)
         if let bias {
             precondition(bias.count == outF, "linear: bias \(bias.shape) for \(outF) outputs")
-            for r in 0..<rows { (out.data + r * outF).update(from: bias.data, count: outF) }
+            // Bias rows written by both workers (a serial fill of [tokens, out] costs as much as a tenth of the GEMM).
+            let dst = UncheckedSendableBox(out.data), src = UncheckedSendableBox(UnsafePointer(bias.data))
+            Parallel.forRange(rows, costPerItem: outF) { range in
+                for r in range { (dst.value + r * outF).update(from: src.value, count: outF) }
+            }
         }
         BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: data, lda: inF,
                    b: weight.data, ldb: inF, beta: bias == nil ? 0 : 1, c: out.data, ldc: outF)

@@ -92,7 +92,16 @@ enum UnaryKernel {
         Parallel.forRange(n, costPerItem: op == .relu || op == .abs || op == .square ? 1 : 8) { r in
             switch op {
             case .relu: for i in r { y[i] = x[i] > 0 ? x[i] : 0 }
-            case .gelu: for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + VectorMath.erf(v * invSqrt2)) }
+            case .gelu:
+                // Four lanes per step (the scalar erf's Double division does not vectorise), scalar tail.
+                var i = r.lowerBound
+                while i + 4 <= r.upperBound {
+                    let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD4<Float>.self)
+                    let e = VectorMath.erf(v * invSqrt2)
+                    UnsafeMutableRawPointer(y + i).storeBytes(of: 0.5 * v * (1 + e), as: SIMD4<Float>.self)
+                    i += 4
+                }
+                for j in i..<r.upperBound { let v = x[j]; y[j] = 0.5 * v * (1 + VectorMath.erf(v * invSqrt2)) }
             case .sigmoid: for i in r { y[i] = 1 / (1 + VectorMath.exp(-x[i])) }
             case .exp: for i in r { y[i] = expf(x[i]) }
             case .log: for i in r { y[i] = logf(x[i]) }
