@@ -43,6 +43,17 @@ struct ModelBenchOptions: ParsableArguments {
     @Flag(help: "Print one JSON object per measurement.") var json = false
 }
 
+extension ModelBenchOptions {
+    /// The preset with seeded random weights and `batch` random input images at its input size.
+    func randomModelAndImages(batch: Int) -> (any PromptableSegmenter, Tensor) {
+        let loaded: LoadedModel
+        do { loaded = try ModelFactory.random(preset: config, seed: 1) } catch { fail("\(error)") }
+        var rng = SeededRandom(seed: 2)
+        let s = loaded.model.inputSize
+        return (loaded.model, Tensor.randomNormal([batch, 3, s, s], using: &rng))
+    }
+}
+
 /// `syncsam bench encoder`: everything the image side computes (encoder, neck, multi-scale features) at the
 /// model's input size with random weights.
 struct BenchEncoderCommand: ParsableCommand {
@@ -50,11 +61,7 @@ struct BenchEncoderCommand: ParsableCommand {
     @OptionGroup var options: ModelBenchOptions
 
     func run() throws {
-        let loaded: LoadedModel
-        do { loaded = try ModelFactory.random(preset: options.config, seed: 1) } catch { fail("\(error)") }
-        let model = loaded.model
-        var rng = SeededRandom(seed: 2)
-        let images = Tensor.randomNormal([options.batch, 3, model.inputSize, model.inputSize], using: &rng)
+        let (model, images) = options.randomModelAndImages(batch: options.batch)
         let sgemm = sameRunSgemm(verbose: !options.json)
         let flops = FLOPCounter.measure { _ = withNoGrad { model.embed(images, trace: nil) } }
         let samples = BenchClock.samples(warmup: 1, runs: max(options.runs, 5)) { _ = withNoGrad { model.embed(images, trace: nil) } }
@@ -69,11 +76,7 @@ struct BenchDecoderCommand: ParsableCommand {
     @OptionGroup var options: ModelBenchOptions
 
     func run() throws {
-        let loaded: LoadedModel
-        do { loaded = try ModelFactory.random(preset: options.config, seed: 1) } catch { fail("\(error)") }
-        let model = loaded.model
-        var rng = SeededRandom(seed: 2)
-        let images = Tensor.randomNormal([1, 3, model.inputSize, model.inputSize], using: &rng)
+        let (model, images) = options.randomModelAndImages(batch: 1)
         let embedding = withNoGrad { model.embed(images, trace: nil) }
         let sgemm = sameRunSgemm(verbose: !options.json)
         for boxes in [1, 5] {
