@@ -11,6 +11,15 @@ public enum PreprocessingKind: String, Sendable, Codable {
     case liteMedSAM
 }
 
+extension PromptableSegmenter {
+    /// The embedding (B = 1) of `image` (display values 0-255) prepared by `transform`, computed without a tape:
+    /// the one path from an image to its embedding for the predictor, the evaluator and the embedding cache.
+    public func embed(_ image: Image2D, transform: ImageTransform) throws(MedImageError) -> ImageEmbedding {
+        let input = try transform.modelInput(image)
+        return withNoGrad { embed(input, trace: nil) }
+    }
+}
+
 /// The geometry linking original pixels and model pixels for one image.
 public struct ImageTransform: Sendable, Equatable {
     public let kind: PreprocessingKind

@@ -26,8 +26,7 @@ public final class Predictor {
     /// Computes and caches the embedding of `image` (display values 0-255, grey or RGB).
     public func setImage(_ image: Image2D) throws(MedImageError) {
         let t = ImageTransform(kind: preprocessing, width: image.width, height: image.height, inputSize: model.inputSize)
-        let input = try t.modelInput(image)
-        embedding = withNoGrad { model.embed(input, trace: nil) }
+        embedding = try model.embed(image, transform: t)
         transform = t
     }
 

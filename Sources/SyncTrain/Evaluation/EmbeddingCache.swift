@@ -63,8 +63,7 @@ public final class EmbeddingCache: @unchecked Sendable {
             if try embedding(for: r.id) == nil {
                 let image = try dataset.loadImage(r)
                 let t = ImageTransform(kind: preprocessing, width: image.width, height: image.height, inputSize: model.inputSize)
-                let input = try t.modelInput(image)
-                try insert(withNoGrad { model.embed(input, trace: nil) }, for: r.id)
+                try insert(try model.embed(image, transform: t), for: r.id)
             }
             progress?(n + 1, records.count)
         }

@@ -117,8 +117,7 @@ public struct Evaluator {
 
     /// The embedding of one image (B = 1), without a tape.
     public func embed(_ image: Image2D, transform: ImageTransform) throws -> ImageEmbedding {
-        let input = try transform.modelInput(image)
-        return withNoGrad { model.embed(input, trace: nil) }
+        try model.embed(image, transform: transform)
     }
 
     /// The evaluation box of a mask in model pixels (`boxRule`); nil for an empty mask.
