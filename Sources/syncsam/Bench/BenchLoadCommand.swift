@@ -50,12 +50,3 @@ struct BenchLoadCommand: ParsableCommand {
         }
     }
 }
-
-/// Current resident set size in MiB (Linux `VmRSS`).
-func currentResidentMiB() -> Double {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return (line.split(separator: " ").compactMap { Double($0) }.first ?? 0) / 1024
-    }
-    return 0
-}

@@ -27,15 +27,20 @@ struct TimingSummary: Codable {
     }
 }
 
-/// Peak resident set size of this process in MiB (Linux `VmHWM`; 0 where unavailable).
-func peakResidentMiB() -> Double {
+/// A memory field of `/proc/self/status` (`VmRSS`, `VmHWM`) in MiB; 0 where unavailable (non-Linux).
+func processMemoryMiB(_ field: String) -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return kb / 1024
+    for line in s.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return (line.split(separator: " ").compactMap { Double($0) }.first ?? 0) / 1024
     }
     return 0
 }
+
+/// Peak resident set size of this process in MiB.
+func peakResidentMiB() -> Double { processMemoryMiB("VmHWM") }
+
+/// Current resident set size of this process in MiB.
+func currentResidentMiB() -> Double { processMemoryMiB("VmRSS") }
 
 /// Raw BLAS sgemm rate for C[m, n] = op(A) op(B) with op(A) m x k, op(B) k x n, in GFLOP/s (median of `runs`).
 func sgemmGFLOPS(m: Int, n: Int, k: Int, transB: Bool = false, runs: Int = 5) -> Double {

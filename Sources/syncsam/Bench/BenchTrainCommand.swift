@@ -56,7 +56,7 @@ struct BenchTrainCommand: ParsableCommand {
         var simulator = PromptSimulator(seed: 1)
         let prompts = Prompts(batch.masks.map { PromptSet(box: simulator.box(for: $0, jitter: false)) })
 
-        let baseline = Self.memoryMiB("VmRSS")
+        let baseline = processMemoryMiB("VmRSS")
         var afterForward = 0.0
         var phases: [(forward: Double, backward: Double, adam: Double, cpu: Double)] = []
         func encoderStep() {
@@ -65,7 +65,7 @@ struct BenchTrainCommand: ParsableCommand {
             var logits = model.decode(model.embed(batch.images, trace: nil), prompts: prompts, multimaskOutput: false, trace: nil).lowResLogits
             if logits.shape[1] > 1 { logits = logits.narrowed(1, start: 0, length: 1) }
             let (loss, _) = trainer.loss(logits: logits, targets: batch.targets)
-            if phases.isEmpty { afterForward = Self.memoryMiB("VmRSS") }
+            if phases.isEmpty { afterForward = processMemoryMiB("VmRSS") }
             let t1 = DispatchTime.now().uptimeNanoseconds
             loss.backward()
             let t2 = DispatchTime.now().uptimeNanoseconds
@@ -99,15 +99,6 @@ struct BenchTrainCommand: ParsableCommand {
         print("memory        \(format(baseline, 0)) MiB before the first step (model, optimiser state), \(format(afterForward, 0)) MiB after its forward, peak \(format(stepPeak, 0)) MiB")
         print("full batch    median \(format(full.median, 3)) s (min \(format(full.min, 3)), max \(format(full.max, 3))) for 1 + 8 updates; peak RSS \(format(fullPeak, 0)) MiB")
         print("reference PyTorch eager fp32: \(format(result.referenceSeconds ?? 0)) s encoder step\(config == "syncsam50" ? ", 2.4 GB" : ""); target <= 1.5 s, <= 2048 MiB")
-    }
-
-    /// A `/proc/self/status` memory field (VmRSS, VmHWM) in MiB.
-    static func memoryMiB(_ field: String) -> Double {
-        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in s.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return (line.split(separator: " ").compactMap { Double($0) }.first ?? 0) / 1024
-        }
-        return 0
     }
 
     /// CPU time of the process (all threads) in seconds.
